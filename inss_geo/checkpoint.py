@@ -1,0 +1,116 @@
+"""Checkpoints are the contract between training and synthesis.
+
+A checkpoint holds the weights and a JSON document (``contract``) with everything needed to
+use them correctly: architecture, library spectrum names, sensor channels (centres, FWHM,
+kept channels, RGB channels), data domain and scale, band weights, training data, command and
+metrics. It is read with ``torch.load(weights_only=True)``: a model file never runs code.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from .atomic import atomic_path
+from .errors import CheckpointError, InputFileError, SensorMismatchError
+from .model import INSS, ModelConfig
+from .model.config import config_from_dict
+from .sensors import Sensor
+
+FORMAT = "inss-geo-checkpoint"
+VERSION = 1
+
+
+def build_contract(
+    config: ModelConfig,
+    sensor: Sensor,
+    names: tuple[str, ...],
+    chapters: tuple[str, ...],
+    *,
+    domain: str,
+    data_scale: float,
+    band_weights: list[float],
+    training: dict | None = None,
+    metrics: dict | None = None,
+) -> dict:
+    """The JSON-able description stored beside the weights."""
+    return {
+        "architecture": asdict(config),
+        "library": {"n_spectra": len(names), "names": list(names), "chapters": list(chapters)},
+        "sensor": sensor.to_config(),
+        "data": {
+            "domain": domain,
+            "scale": float(data_scale),
+            "normalisation": "value / scale; the model's input RGB and output HSI are in these units",
+        },
+        "band_weights": band_weights,
+        "training": training or {},
+        "metrics": metrics or {},
+    }
+
+
+def save_checkpoint(path: str | Path, model: INSS, contract: dict, extra: dict | None = None) -> Path:
+    """Atomically write weights + contract (+ optional training state) to ``path``."""
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "contract": json.dumps(contract),
+        "state_dict": model.state_dict(),
+    }
+    if extra:
+        payload["training_state"] = extra
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """The raw checkpoint dict, loaded without running code; one-line errors for bad files."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: model file not found")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise CheckpointError(
+            f"{path}: refused to load: the file holds Python objects other than weights "
+            "(it could run code); only inss-geo checkpoints are accepted"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for files that are not checkpoints
+        raise CheckpointError(f"{path}: not an inss-geo checkpoint (corrupt or not a model file: {exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not an inss-geo checkpoint (no '{FORMAT}' marker)")
+    if payload.get("version") != VERSION:
+        raise CheckpointError(f"{path}: checkpoint version {payload.get('version')} is not supported (need {VERSION})")
+    return payload
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[INSS, dict]:
+    """The model (eval mode, on ``device``) and its contract."""
+    payload = read_checkpoint(path)
+    try:
+        contract = json.loads(payload["contract"])
+        config = config_from_dict(contract["architecture"])
+        state = payload["state_dict"]
+        library = state["library"]
+        model = INSS(config, library, state["t"])
+        model.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: checkpoint is incomplete or inconsistent ({exc})") from None
+    if library.shape[1] != contract["library"]["n_spectra"] or library.shape[0] != len(contract["sensor"]["wavelengths_nm"]):
+        raise CheckpointError(f"{path}: library matrix does not match the contract")
+    return model.to(device).eval(), contract
+
+
+def check_sensor(contract: dict, sensor: Sensor, source: str) -> None:
+    """Refuse a checkpoint trained for another sensor's channels."""
+    trained = Sensor.from_config(contract["sensor"])
+    if not trained.same_channels(sensor):
+        raise SensorMismatchError(
+            f"checkpoint is for sensor {trained.name!r} ({trained.n_channels} channels) but "
+            f"{source} is {sensor.name!r} ({sensor.n_channels} channels)"
+        )

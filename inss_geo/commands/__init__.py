@@ -1,0 +1,40 @@
+"""The ``inss-geo`` command group. Library errors become one-line messages with exit 1."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from .. import __version__
+from ..errors import InssGeoError
+
+
+class InssGroup(click.Group):
+    """A click group that turns library errors into ``Error: <one line>`` and exit 1."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except InssGeoError as exc:
+            if ctx.obj and ctx.obj.get("verbose", 0) >= 2:
+                raise
+            raise click.ClickException(str(exc).splitlines()[0]) from None
+
+
+@click.group(cls=InssGroup)
+@click.version_option(__version__, prog_name="inss-geo")
+@click.option("-v", "--verbose", count=True, help="More log output; -vv shows tracebacks.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int) -> None:
+    """Synthesize hyperspectral images from RGB with INSS (implicit neural spectral mixing)."""
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s: %(message)s")
+
+
+from . import evaluate, library, train  # noqa: E402  (register the subcommands)
+
+main.add_command(train.train)
+main.add_command(evaluate.evaluate)
+main.add_command(library.library)

@@ -1,0 +1,144 @@
+"""Feature transform T and the implicit neural spectral mixing model N (paper Eq. 3-7).
+
+Every pixel p has its own mixing model: the MLP weights come from its cell's parameter
+vector phi (one per D x D cell, predicted by T) and its input is its own abundance A_p plus a
+sinusoidal encoding of its offset from the cell centre. Nothing here mixes pixels: the output
+at p depends only on (A_p, phi of p's cell, p's offset, t, R). That locality is what makes
+tiled synthesis seam-free, and a test checks it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class FeatureTransform(nn.Module):
+    """T: decoder feature (B, C_f, h, w) -> MLP parameter grid phi (B, P, h, w).
+
+    A reflection-padded 3x3 convolution (64 channels) and a 1x1 convolution. The 1x1 bias holds
+    a standard MLP initialisation and its weights start small (SIREN-style), so training starts
+    from one shared, non-degenerate mixing MLP that T then learns to vary across space.
+    """
+
+    def __init__(self, c_in: int, width: int, n_params: int, base: torch.Tensor) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(c_in, width, 3), nn.LeakyReLU(0.2))
+        self.out = nn.Conv2d(width, n_params, 1)
+        with torch.no_grad():
+            self.out.weight.mul_(1e-2)
+            self.out.bias.copy_(base)
+
+    def forward(self, feature: torch.Tensor) -> torch.Tensor:
+        """feature: (B, C_f, h, w) -> phi: (B, P, h, w)."""
+        return self.out(self.conv(feature))
+
+
+def positional_encoding(downscale: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """Eq. 7 for every offset in a D x D cell: (D*D, 4 log2 D), row-major over (y, x).
+
+    Offsets are relative to the cell centre, e.g. -7.5 .. 7.5 for D = 16.
+    """
+    offsets = torch.arange(downscale, device=device, dtype=dtype) + 0.5 - downscale / 2
+    py, px = torch.meshgrid(offsets, offsets, indexing="ij")  # (D, D) each
+    freqs = 2 * math.pi / 2 ** torch.arange(1, int(math.log2(downscale)) + 1, device=device, dtype=dtype)
+    parts = []
+    for p in (px, py):
+        angle = p.reshape(-1, 1) * freqs  # (D*D, log2 D)
+        parts += [torch.sin(angle), torch.cos(angle)]
+    return torch.cat(parts, dim=1)  # (D*D, 4 log2 D)
+
+
+class NeuralMixing(nn.Module):
+    """N: per-pixel nonlinear mixing on top of the linear mixture (Eq. 4-5).
+
+    For order k >= 2, M^k_p = scale * tanh(R h2), h2 = lrelu(W2 h1 + b2),
+    h1 = lrelu(W1 [A_p, E_p] + b1), with (W1, b1, W2, b2) taken from phi at p's cell; R is the
+    library matrix (fixed). e^1 = l = t * (R A_p), e^k = e^{k-1} * M^k_p, s = sum_k e^k.
+    """
+
+    def __init__(self, n_spectra: int, downscale: int, order: int, hidden: int, output_scale: float) -> None:
+        super().__init__()
+        self.n_spectra = n_spectra
+        self.downscale = downscale
+        self.order = order
+        self.hidden = hidden
+        self.output_scale = output_scale
+        self.n_in = n_spectra + 4 * int(math.log2(downscale))
+        #: parameter shapes of one order's MLP, in the order they are laid out in phi
+        self.shapes = [(self.n_in, hidden), (hidden,), (hidden, n_spectra), (n_spectra,)]
+        self.params_per_order = sum(math.prod(s) for s in self.shapes)
+
+    @property
+    def n_params(self) -> int:
+        """Length of phi: parameters of the order-2..k MLPs."""
+        return self.params_per_order * (self.order - 1)
+
+    def base_parameters(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        """A standard (Kaiming-uniform) initialisation of every order's MLP, flattened (P,)."""
+        fan_ins = (self.n_in, self.n_in, self.hidden, self.hidden)  # per entry of self.shapes
+        chunks = []
+        for _ in range(self.order - 1):
+            for shape, fan_in in zip(self.shapes, fan_ins, strict=True):
+                bound = 1.0 / math.sqrt(fan_in)
+                chunks.append((torch.rand(math.prod(shape), generator=generator) * 2 - 1) * bound)
+        return torch.cat(chunks) if chunks else torch.zeros(0)
+
+    def forward(
+        self, abundance: torch.Tensor, phi: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        """Mix.
+
+        Args:
+            abundance: A (B, N_g, H, W), H and W multiples of D.
+            phi: Parameter grid (B, P, H/D, W/D); None for order 1.
+            t: Solar-atmospheric signature (K,).
+            library: R (K, N_g).
+
+        Returns:
+            (s (B, K, H, W), linear part l (B, K, H, W), [e^2, ..., e^k] each (B, K, H, W)).
+        """
+        b, n, h, w = abundance.shape
+        d = self.downscale
+        gh, gw = h // d, w // d
+        # (B, N, gh, D, gw, D) -> (B, gh, gw, D, D, N) -> (cells, D*D, N): pixels grouped by cell
+        a = abundance.reshape(b, n, gh, d, gw, d).permute(0, 2, 4, 3, 5, 1).reshape(b * gh * gw, d * d, n)
+        linear = t * (a @ library.T)  # (cells, D*D, K)
+        out, e, orders = linear, linear, []
+        if self.order > 1:
+            pe = positional_encoding(d, a.device, a.dtype).expand(a.shape[0], -1, -1)
+            x_in = torch.cat([a, pe], dim=2)  # (cells, D*D, n_in)
+            # (B, P, gh, gw) -> (cells, P): one parameter vector per cell
+            params = phi.permute(0, 2, 3, 1).reshape(b * gh * gw, -1)
+            for k in range(self.order - 1):
+                w1, b1, w2, b2 = self._unpack(params, k)
+                h1 = F.leaky_relu(torch.baddbmm(b1, x_in, w1), 0.2)  # (cells, D*D, hidden)
+                h2 = F.leaky_relu(torch.baddbmm(b2, h1, w2), 0.2)  # (cells, D*D, N)
+                x_k = self.output_scale * torch.tanh(h2 @ library.T)  # (cells, D*D, K)
+                e = e * x_k
+                orders.append(e)
+                out = out + e
+        return self._unfold(out, b, gh, gw), self._unfold(linear, b, gh, gw), [
+            self._unfold(o, b, gh, gw) for o in orders
+        ]
+
+    def _unpack(self, params: torch.Tensor, k: int) -> list[torch.Tensor]:
+        """Order k's (W1, b1, W2, b2) from phi, shaped for batched matmul over cells."""
+        cells = params.shape[0]
+        start = k * self.params_per_order
+        out = []
+        for shape in self.shapes:
+            size = math.prod(shape)
+            chunk = params[:, start : start + size]
+            start += size
+            out.append(chunk.reshape(cells, *shape) if len(shape) == 2 else chunk.reshape(cells, 1, shape[0]))
+        return out
+
+    def _unfold(self, x: torch.Tensor, b: int, gh: int, gw: int) -> torch.Tensor:
+        """(cells, D*D, K) -> (B, K, H, W)."""
+        d = self.downscale
+        k = x.shape[-1]
+        return x.reshape(b, gh, gw, d, d, k).permute(0, 5, 1, 3, 2, 4).reshape(b, k, gh * d, gw * d)

@@ -1,0 +1,418 @@
+"""Self-supervised training of INSS on hyperspectral scenes (paper Sec. III-D, III-E).
+
+The RGB input is taken from each scene's own RGB channels; the target is the scene itself.
+Runs on CPU or CUDA, and under ``torchrun`` with DistributedDataParallel (gloo on CPU, NCCL on
+CUDA); only rank 0 writes checkpoints and logs. Batches depend only on (seed, rank, step), so
+``resume`` continues exactly where an interrupted run stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from . import losses
+from .checkpoint import build_contract, read_checkpoint, save_checkpoint
+from .data_sampling import Batch, SceneSet
+from .errors import ConfigError
+from .inference import synthesize_cube
+from .library import SpectralLibrary
+from .losses import LossWeights
+from .metrics import evaluate_arrays
+from .model import INSS, ModelConfig
+from .model.config import config_from_dict
+from .model.discriminators import SpatialDiscriminator, SpectralDiscriminator
+from .scenes import Scene
+
+MODEL_FILE = "model.pt"
+STATE_FILE = "state.pt"
+LOG_FILE = "log.jsonl"
+#: Pixels per step fed to the spectral discriminator.
+SPECTRAL_SAMPLES = 2048
+
+
+@dataclass
+class TrainOptions:
+    """Everything that defines a training run (stored in the checkpoint)."""
+
+    steps: int = 2000
+    batch_size: int = 4
+    crop: int = 256
+    lr: float = 1e-4
+    lr_discriminator: float = 1e-5
+    warmup_steps: int = 200
+    discriminator_every: int = 3
+    val_every: int = 100
+    checkpoint_every: int = 200
+    seed: int = 0
+    max_minutes: float | None = None
+    domain: str = "radiance"
+    data_scale: float = 4095.0
+    weights: LossWeights = field(default_factory=LossWeights)
+
+
+def lr_factor(step: int, warmup: int, total: int) -> float:
+    """Linear warm-up to 1, then cosine decay to 0 at ``total``."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def _distributed() -> tuple[int, int]:
+    """(rank, world size); initialises the process group under torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() and os.environ.get("INSS_DDP_BACKEND") != "gloo" else "gloo"
+        dist.init_process_group(backend)
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+class Trainer:
+    """Holds the generator, discriminators, optimizers and the step counter."""
+
+    def __init__(
+        self,
+        run_dir: Path,
+        train: SceneSet,
+        val: list[Scene],
+        library: SpectralLibrary,
+        t_init: np.ndarray,
+        config: ModelConfig,
+        opts: TrainOptions,
+        device: torch.device,
+        provenance: dict,
+        quiet: bool = False,
+    ) -> None:
+        if opts.crop % config.multiple:
+            raise ConfigError(f"--crop {opts.crop} must be a multiple of {config.multiple}")
+        if opts.batch_size * (opts.crop // config.multiple) ** 2 < 2:
+            raise ConfigError(
+                f"--batch-size {opts.batch_size} with --crop {opts.crop} leaves one value per channel at the "
+                f"U-Net bottleneck (batch norm needs two); use --batch-size 2 or --crop {2 * config.multiple}"
+            )
+        self.rank, self.world = _distributed()
+        self.run_dir, self.train, self.val, self.opts, self.device = run_dir, train, val, opts, device
+        self.quiet = quiet or self.rank != 0
+        self.sensor = library.sensor
+        torch.manual_seed(opts.seed)  # identical initial weights on every rank
+        self.model = INSS(config, torch.from_numpy(library.spectra).T, torch.from_numpy(t_init)).to(device)
+        k = self.sensor.n_channels
+        self.d_spatial = SpatialDiscriminator(k).to(device)
+        self.d_spectral = SpectralDiscriminator().to(device)
+        self.band_weights = torch.from_numpy(train.band_weights()).float().to(device)
+        self.opt_g = torch.optim.Adam(self.model.parameters(), lr=opts.lr, betas=(0.9, 0.999))
+        self.opt_d = torch.optim.Adam(
+            [*self.d_spatial.parameters(), *self.d_spectral.parameters()], lr=opts.lr_discriminator, betas=(0.9, 0.999)
+        )
+        self.step = 0
+        self.history: list[dict] = []
+        self.contract = build_contract(
+            config,
+            self.sensor,
+            library.names,
+            library.chapters,
+            domain=opts.domain,
+            data_scale=opts.data_scale,
+            band_weights=[float(v) for v in train.band_weights()],
+            training={**provenance, "options": _jsonable(asdict(opts)), "world_size": self.world},
+        )
+        if self.world > 1:
+            ids = [device.index] if device.type == "cuda" else None
+            self.g = DistributedDataParallel(self.model, device_ids=ids)
+            self.ds = DistributedDataParallel(self.d_spatial, device_ids=ids)
+            self.dp = DistributedDataParallel(self.d_spectral, device_ids=ids)
+        else:
+            self.g, self.ds, self.dp = self.model, self.d_spatial, self.d_spectral
+
+    # -- checkpoints -------------------------------------------------------------------
+    def state(self) -> dict:
+        """Training state beyond the generator weights (for --resume)."""
+        return {
+            "step": self.step,
+            "d_spatial": self.d_spatial.state_dict(),
+            "d_spectral": self.d_spectral.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "history": json.dumps(self.history),
+        }
+
+    def save(self) -> None:
+        """Atomically write state.pt (resumable) and model.pt (the inference contract)."""
+        if self.rank != 0:
+            return
+        self.contract["metrics"] = self.history[-1]["val"] if self.history and "val" in self.history[-1] else {}
+        self.contract["training"]["steps_done"] = self.step
+        save_checkpoint(self.run_dir / STATE_FILE, self.model, self.contract, self.state())
+        save_checkpoint(self.run_dir / MODEL_FILE, self.model, self.contract)
+
+    def restore(self, path: Path) -> None:
+        """Continue from a state.pt written by :meth:`save`."""
+        payload = read_checkpoint(path)
+        if "training_state" not in payload:
+            raise ConfigError(f"{path}: holds no training state to resume from")
+        saved = json.loads(payload["contract"])
+        if config_from_dict(saved["architecture"]) != self.model.config:
+            raise ConfigError(f"{path}: architecture differs from this run's options")
+        st = payload["training_state"]
+        self.model.load_state_dict(payload["state_dict"])
+        self.d_spatial.load_state_dict(st["d_spatial"])
+        self.d_spectral.load_state_dict(st["d_spectral"])
+        self.opt_g.load_state_dict(st["opt_g"])
+        self.opt_d.load_state_dict(st["opt_d"])
+        self.step = int(st["step"])
+        self.history = json.loads(st["history"])
+        self.contract["training"]["resumed_from_step"] = self.step
+
+    # -- one iteration -----------------------------------------------------------------
+    def _set_lr(self) -> None:
+        f = lr_factor(self.step, self.opts.warmup_steps, self.opts.steps)
+        for g in self.opt_g.param_groups:
+            g["lr"] = self.opts.lr * f
+        for g in self.opt_d.param_groups:
+            g["lr"] = self.opts.lr_discriminator * f
+
+    def _spectra(self, hsi: torch.Tensor, batch: Batch, idx: torch.Tensor) -> torch.Tensor:
+        """Masked single-pixel spectra (N, K) at flat indices ``idx`` of (B, H, W)."""
+        masked = hsi * batch.channels[:, :, None, None]
+        return masked.permute(0, 2, 3, 1).reshape(-1, hsi.shape[1])[idx]
+
+    def train_step(self, batch: Batch) -> dict[str, float]:
+        """One generator step, plus a discriminator step every ``discriminator_every`` steps."""
+        w = self.opts.weights
+        self._set_lr()
+        self.model.train()
+        out = self.g(batch.rgb)
+        ch = batch.channels.float()
+        terms = {
+            "pixel": losses.weighted_l1(out.hsi, batch.target, self.band_weights, ch, batch.pixels),
+            "cosine": losses.cosine_distance(out.hsi, batch.target, ch, batch.pixels),
+            "hsv": losses.hsv_l1(out.hsi[:, list(self.sensor.rgb)], batch.rgb, batch.pixels),
+            "residual": losses.residual_l1(out.hsi, out.linear, batch.pixels),
+        }
+        adversarial = w.adversarial > 0
+        if adversarial:
+            valid = torch.nonzero(batch.pixels.flatten() > 0).flatten()
+            gen = torch.Generator().manual_seed(self.opts.seed * 1_000_003 + self.step)
+            idx = valid[torch.randperm(valid.numel(), generator=gen)[:SPECTRAL_SAMPLES].to(valid.device)]
+            for p in [*self.d_spatial.parameters(), *self.d_spectral.parameters()]:
+                p.requires_grad_(False)
+            fake_hsi = out.hsi * ch[:, :, None, None]
+            patch_mask = torch.nn.functional.avg_pool2d(batch.pixels, 4) > 0.5
+            terms["adversarial"] = losses.gan_loss(self.d_spatial(batch.rgb, fake_hsi), True, patch_mask.float()) + (
+                losses.gan_loss(self.d_spectral(self._spectra(out.hsi, batch, idx)), True)
+            )
+            for p in [*self.d_spatial.parameters(), *self.d_spectral.parameters()]:
+                p.requires_grad_(True)
+        total = sum(getattr(w, k) * v for k, v in terms.items())
+        self.opt_g.zero_grad(set_to_none=True)
+        total.backward()
+        self.opt_g.step()
+        logs = {k: float(v.detach()) for k, v in terms.items()}
+        logs["total"] = float(total.detach())
+        if adversarial and self.step % self.opts.discriminator_every == 0:
+            logs["discriminator"] = self._discriminator_step(batch, out.hsi.detach(), idx, patch_mask.float())
+        return logs
+
+    def _discriminator_step(self, batch: Batch, fake: torch.Tensor, idx: torch.Tensor, patch_mask: torch.Tensor) -> float:
+        """Real vs fake for both discriminators, one forward/backward each (DDP-friendly)."""
+        ch = batch.channels[:, :, None, None].float()
+        rgb2 = torch.cat([batch.rgb, batch.rgb])
+        hsi2 = torch.cat([batch.target * ch, fake * ch])
+        n = batch.rgb.shape[0]
+        logits = self.ds(rgb2, hsi2)
+        mask2 = torch.cat([patch_mask, patch_mask])
+        loss_spatial = losses.gan_loss(logits[:n], True, mask2[:n]) + losses.gan_loss(logits[n:], False, mask2[n:])
+        spec = self.dp(torch.cat([self._spectra(batch.target, batch, idx), self._spectra(fake, batch, idx)]))
+        m = idx.numel()
+        loss_spectral = losses.gan_loss(spec[:m], True) + losses.gan_loss(spec[m:], False)
+        loss = 0.5 * (loss_spatial + loss_spectral)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        return float(loss.detach())
+
+    # -- validation ----------------------------------------------------------------------
+    def validate(self) -> dict[str, float]:
+        """Paper-convention metrics averaged over the validation scenes (whole-scene synthesis)."""
+        self.model.eval()
+        scale = self.opts.data_scale
+        rows = []
+        for scene in self.val:
+            cube = scene.on_sensor(self.sensor)
+            pred = synthesize_cube(self.model, cube / np.float32(scale), self.sensor.rgb, self.device) * scale
+            rows.append(
+                evaluate_arrays(pred, cube, scene.channel_mask(self.sensor), scene.valid, data_scale=scale, convention="paper")
+            )
+        return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} if rows else {}
+
+    # -- the loop ------------------------------------------------------------------------
+    def fit(self) -> dict:
+        """Train until ``steps`` (or ``max_minutes``); returns the last log record."""
+        o = self.opts
+        start = time.monotonic()
+        bar = tqdm(total=o.steps, initial=self.step, disable=self.quiet, desc="train", unit="step")
+        running: dict[str, list[float]] = {}
+        record: dict = {}
+        while self.step < o.steps:
+            batch = self.train.sample(o.batch_size, o.crop, o.seed, self.rank, self.step).to(self.device)
+            logs = self.train_step(batch)
+            for k, v in logs.items():
+                running.setdefault(k, []).append(v)
+            self.step += 1
+            bar.update(1)
+            out_of_time = o.max_minutes is not None and time.monotonic() - start > 60 * o.max_minutes
+            last = self.step == o.steps or out_of_time
+            if self.step % o.val_every == 0 or last:
+                record = {"step": self.step, "minutes": round((time.monotonic() - start) / 60, 2)}
+                record["train"] = {k: float(np.mean(v)) for k, v in running.items()}
+                running = {}
+                if self.rank == 0 and self.val:
+                    record["val"] = {"convention": "paper", **self.validate()}
+                self.history.append(record)
+                if self.rank == 0:
+                    with open(self.run_dir / LOG_FILE, "a") as fh:
+                        fh.write(json.dumps(record) + "\n")
+                    bar.set_postfix(loss=f"{record['train']['total']:.4f}", mpsnr=record.get("val", {}).get("MPSNR", float("nan")))
+            if self.step % o.checkpoint_every == 0 or last:
+                self.save()
+            if out_of_time:
+                break
+        bar.close()
+        if self.world > 1:
+            dist.barrier()
+        return record
+
+
+def fit_quantisation(prior: np.ndarray, library: SpectralLibrary, train: SceneSet) -> np.ndarray:
+    """Scale the prior signature by the sensor quantisation factor q of t = q * phi.
+
+    q is the least-squares factor that makes t * (mean library spectrum) match the training
+    data's mean spectrum on the kept channels; the shape of t stays the physical prior's.
+    """
+    mean, ok = train.mean_spectrum()
+    base = prior * library.spectra.mean(axis=0)
+    ok &= library.sensor.kept
+    q = float((mean[ok] * base[ok]).sum() / max((base[ok] ** 2).sum(), 1e-12))
+    return (prior * q).astype(np.float32)
+
+
+def _jsonable(d: dict) -> dict:
+    return json.loads(json.dumps(d, default=str))
+
+
+def command_line() -> str:
+    """The command that started this process, for the checkpoint's provenance."""
+    return " ".join(shlex.quote(a) for a in ["inss-geo", *sys.argv[1:]])
+
+
+@dataclass
+class RunSpec:
+    """What a user asked for; stored in the checkpoint so ``--resume RUN`` can rebuild the run."""
+
+    scenes: list[str]
+    val_scenes: list[str]
+    sensor: str | None = None
+    channel_list: str | None = None
+    library: str | None = None
+    chapters: list[str] = field(default_factory=list)
+    architecture: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+
+
+def _load_inputs(spec: RunSpec) -> tuple[SpectralLibrary, SceneSet, list[Scene], TrainOptions]:
+    from .library import library_for_sensor, load_library
+    from .scenes import load_scene, read_channel_list
+    from .sensors import get_sensor
+
+    opts_dict = dict(spec.options)
+    weights = LossWeights(**opts_dict.pop("weights", {}))
+    opts = TrainOptions(**opts_dict, weights=weights)
+    if opts.domain not in ("radiance", "reflectance"):
+        raise ConfigError(f"--domain must be radiance or reflectance, got {opts.domain!r}")
+    if opts.data_scale <= 0:
+        raise ConfigError("--data-scale must be positive")
+    sensor = get_sensor(spec.sensor or "aviris-classic")
+    library = load_library(spec.library, sensor) if spec.library else library_for_sensor(sensor)
+    if spec.chapters:
+        library = library.filter_chapters(spec.chapters)
+    lists = read_channel_list(spec.channel_list) if spec.channel_list else None
+    load = lambda p: load_scene(p, sensor, sensor_given=spec.sensor is not None, channel_lists=lists)  # noqa: E731
+    train = [load(p) for p in spec.scenes]
+    val = [load(p) for p in spec.val_scenes]
+    overlap = {Path(p).resolve() for p in spec.scenes} & {Path(p).resolve() for p in spec.val_scenes}
+    if overlap:
+        raise ConfigError(f"validation scene(s) also used for training: {', '.join(sorted(map(str, overlap)))}")
+    return library, SceneSet(train, sensor, opts.data_scale), val, opts
+
+
+def run_training(
+    spec: RunSpec | None,
+    run_dir: str | Path,
+    *,
+    device: str = "cpu",
+    resume: bool = False,
+    max_minutes: float | None = None,
+    quiet: bool = False,
+) -> dict | None:
+    """Train (or resume) a run in ``run_dir``; returns the last log record (None off rank 0).
+
+    With ``resume``, the run's stored spec is used and ``spec`` must be None.
+    """
+    from .signature import signature_prior
+
+    run_dir = Path(run_dir)
+    state_path = run_dir / STATE_FILE
+    if resume:
+        payload = read_checkpoint(state_path)
+        stored = json.loads(payload["contract"])["training"]["spec"]
+        spec = RunSpec(**stored)
+        # the time budget belongs to one invocation, not to the run
+        spec.options = {**spec.options, "max_minutes": max_minutes}
+    elif state_path.exists():
+        raise ConfigError(f"{run_dir} already holds a run; use --resume {run_dir} or another --out")
+    assert spec is not None
+    library, train, val, opts = _load_inputs(spec)
+    config = config_from_dict(spec.architecture)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    provenance = {
+        "spec": _jsonable(asdict(spec)),
+        "train_scenes": train.names,
+        "val_scenes": [s.name for s in val],
+        "command": command_line(),
+    }
+    torch_device = torch.device(device)
+    if torch_device.type == "cuda":
+        torch.cuda.set_device(torch_device.index or int(os.environ.get("LOCAL_RANK", "0")))
+        torch_device = torch.device("cuda", torch.cuda.current_device())
+    t_init = fit_quantisation(signature_prior(library.sensor, opts.data_scale), library, train)
+    trainer = Trainer(
+        run_dir,
+        train,
+        val,
+        library,
+        t_init,
+        config,
+        opts,
+        torch_device,
+        provenance,
+        quiet,
+    )
+    if resume:
+        trainer.restore(state_path)
+    record = trainer.fit()
+    if trainer.world > 1:
+        dist.destroy_process_group()
+    return record if trainer.rank == 0 else None

@@ -1,0 +1,98 @@
+import math
+
+import pytest
+import torch
+
+from inss_geo.errors import ConfigError
+from inss_geo.model import INSS, PRESETS, build_config
+from inss_geo.model.mixing import NeuralMixing, positional_encoding
+
+
+def _model(library, order=3, downscale=16):
+    config = build_config("small", widths=(4, 4, 8, 8, 8, 8), order=order, downscale=downscale)
+    torch.manual_seed(0)
+    return INSS(config, torch.from_numpy(library.spectra).T, torch.full((library.sensor.n_channels,), 2.0)).eval()
+
+
+def test_order1_is_exactly_the_linear_mixture(library):
+    model = _model(library, order=1)
+    out = model(torch.rand(2, 3, 64, 64))
+    expected = model.t[:, None, None] * torch.einsum("kn,bnhw->bkhw", model.library, out.abundance)
+    assert torch.equal(out.hsi, out.linear) and out.orders == [] and out.phi is None
+    torch.testing.assert_close(out.hsi, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("downscale", [8, 16])
+def test_higher_orders_add_bounded_terms(library, downscale):
+    model = _model(library, order=3, downscale=downscale)
+    out = model(torch.rand(1, 3, 64, 128))
+    assert out.hsi.shape == (1, 24, 64, 128)
+    assert out.phi.shape == (1, model.mixing.n_params, 64 // downscale, 128 // downscale)
+    assert len(out.orders) == 2
+    torch.testing.assert_close(out.hsi, out.linear + out.orders[0] + out.orders[1])
+    # |e^k| <= 0.1^(k-1) |l|: each order is at most a tenth of the previous one
+    assert torch.all(out.orders[0].abs() <= 0.1 * out.linear.abs() + 1e-7)
+    assert torch.all(out.orders[1].abs() <= 0.1 * out.orders[0].abs() + 1e-9)
+    torch.testing.assert_close(out.abundance.sum(1), torch.ones(1, 64, 128))
+    assert out.abundance.min() >= 0
+
+
+def test_mixing_is_per_pixel(library):
+    """The output at p depends only on A_p, phi of p's cell and p's offset: no pixel mixing."""
+    n, k, d = library.n_spectra, library.sensor.n_channels, 16
+    mixing = NeuralMixing(n, d, order=3, hidden=8, output_scale=0.1)
+    torch.manual_seed(1)
+    a = torch.softmax(torch.randn(1, n, 32, 48), 1).requires_grad_(True)
+    phi = (mixing.base_parameters()[None, :, None, None] + 0.1 * torch.randn(1, mixing.n_params, 2, 3)).requires_grad_(True)
+    R = torch.from_numpy(library.spectra).T
+    s, _, _ = mixing(a, phi, torch.ones(k), R)
+    y, x = 21, 37  # in cell (1, 2)
+    s[0, :, y, x].sum().backward()
+    grad_a = a.grad[0].abs().sum(0)
+    assert grad_a[y, x] > 0
+    grad_a[y, x] = 0
+    assert torch.count_nonzero(grad_a) == 0, "another pixel's abundance influenced this pixel"
+    grad_phi = phi.grad[0].abs().sum(0)
+    assert grad_phi[1, 2] > 0
+    grad_phi[1, 2] = 0
+    assert torch.count_nonzero(grad_phi) == 0, "another cell's parameters influenced this pixel"
+
+
+def test_same_inputs_same_output_anywhere_in_the_cell_grid(library):
+    """Equal (A_p, phi, offset) give equal spectra at different cells: locality, no position leak."""
+    n, k = library.n_spectra, library.sensor.n_channels
+    mixing = NeuralMixing(n, 16, order=2, hidden=8, output_scale=0.1)
+    a = torch.softmax(torch.randn(1, n, 16, 16), 1).repeat(1, 1, 2, 2)
+    phi = mixing.base_parameters()[None, :, None, None].repeat(1, 1, 2, 2)
+    s, _, _ = mixing(a, phi, torch.ones(k), torch.from_numpy(library.spectra).T)
+    torch.testing.assert_close(s[..., :16, :16], s[..., 16:, 16:])
+
+
+def test_positional_encoding_eq7():
+    pe = positional_encoding(16, torch.device("cpu"), torch.float64)
+    assert pe.shape == (256, 16)
+    # first row: offset (-7.5, -7.5); the x part comes first: sin(2 pi px / 2^1)
+    assert pe[0, 0].item() == pytest.approx(math.sin(2 * math.pi * -7.5 / 2))
+    assert pe[0, 4].item() == pytest.approx(math.cos(2 * math.pi * -7.5 / 2))
+    assert pe[0, 3].item() == pytest.approx(math.sin(2 * math.pi * -7.5 / 16))
+
+
+def test_mlp_dimensions_follow_the_paper(library):
+    m = NeuralMixing(345, 16, order=3, hidden=32, output_scale=0.1)
+    assert m.n_in == 345 + 4 * 4
+    assert m.params_per_order == (361 * 32 + 32) + (32 * 345 + 345)
+    assert m.n_params == 2 * m.params_per_order
+
+
+def test_input_must_be_a_multiple_of_64(library):
+    with pytest.raises(ConfigError, match="multiple of 64.*pad it to \\(64, 128\\)"):
+        _model(library)(torch.rand(1, 3, 60, 100))
+
+
+def test_presets():
+    assert PRESETS["paper"].widths[0] == 128 and PRESETS["paper"].order == 3 and PRESETS["paper"].downscale == 16
+    assert build_config("small", order=1).order == 1
+    with pytest.raises(ConfigError, match="choose from"):
+        build_config("xl")
+    with pytest.raises(ConfigError):
+        build_config("small", downscale=4)
