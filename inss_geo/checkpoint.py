@@ -34,6 +34,7 @@ def build_contract(
     domain: str,
     data_scale: float,
     band_weights: list[float],
+    rgb_statistics: dict | None = None,
     training: dict | None = None,
     metrics: dict | None = None,
 ) -> dict:
@@ -46,6 +47,7 @@ def build_contract(
             "domain": domain,
             "scale": float(data_scale),
             "normalisation": "value / scale; the model's input RGB and output HSI are in these units",
+            "rgb_statistics": rgb_statistics or {},
         },
         "band_weights": band_weights,
         "training": training or {},
@@ -75,7 +77,9 @@ def read_checkpoint(path: str | Path) -> dict:
         raise InputFileError(f"{path}: model file not found")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
+    except pickle.UnpicklingError as exc:
+        if "GLOBAL" not in str(exc):  # not an object reference: simply not a checkpoint
+            raise CheckpointError(f"{path}: not an inss-geo checkpoint (not a torch weights file)") from None
         raise CheckpointError(
             f"{path}: refused to load: the file holds Python objects other than weights "
             "(it could run code); only inss-geo checkpoints are accepted"

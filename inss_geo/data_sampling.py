@@ -75,6 +75,15 @@ class SceneSet:
         var = np.clip(var, 0, None)
         return var / var.sum() if var.sum() > 0 else np.full(k, 1.0 / k)
 
+    def rgb_statistics(self) -> dict[str, list[float]]:
+        """Percentiles (2, 50, 98) of each normalised RGB input channel over valid pixels.
+
+        Stored in the checkpoint so imagery from other sensors can be mapped onto the range the
+        model was trained on (``--input-scale percentile``).
+        """
+        values = [np.concatenate([c[i][v] for c, v in zip(self.cubes, self.valid, strict=True)]) for i in self.sensor.rgb]
+        return {f"p{q}": [float(np.percentile(x, q)) for x in values] for q in (2, 50, 98)}
+
     def mean_spectrum(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean of each channel over all valid pixels (K,) and where it is defined (K,) bool."""
         k = self.sensor.n_channels

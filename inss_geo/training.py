@@ -127,6 +127,7 @@ class Trainer:
             domain=opts.domain,
             data_scale=opts.data_scale,
             band_weights=[float(v) for v in train.band_weights()],
+            rgb_statistics=train.rgb_statistics(),
             training={**provenance, "options": _jsonable(asdict(opts)), "world_size": self.world},
         )
         if self.world > 1:

@@ -24,7 +24,7 @@ def test_roundtrip_gives_the_same_synthesis(saved, sensor):
     loaded, contract = load_checkpoint(path)
     x = torch.rand(1, 3, 64, 64)
     torch.testing.assert_close(loaded(x).hsi, model(x).hsi)
-    assert contract["data"] == {"domain": "radiance", "scale": 4095.0, "normalisation": contract["data"]["normalisation"]}
+    assert contract["data"]["domain"] == "radiance" and contract["data"]["scale"] == 4095.0
     assert contract["library"]["n_spectra"] == 345 and len(contract["library"]["names"]) == 345
     assert contract["sensor"]["rgb"] == list(sensor.rgb)
     check_sensor(contract, sensor, "scene")

@@ -31,6 +31,8 @@ def test_train_writes_checkpoints_with_the_contract(tmp_path, scene_files, senso
     assert contract["data"]["domain"] == "radiance" and contract["data"]["scale"] == 4095.0
     assert contract["metrics"]["convention"] == "paper" and contract["metrics"]["MPSNR"] > 0
     assert abs(sum(contract["band_weights"]) - 1) < 1e-6
+    stats = contract["data"]["rgb_statistics"]
+    assert all(lo < mid < hi for lo, mid, hi in zip(stats["p2"], stats["p50"], stats["p98"]))
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [2, 4]
     assert "training_state" not in read_checkpoint(out / "model.pt")

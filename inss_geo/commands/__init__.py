@@ -33,8 +33,9 @@ def main(ctx: click.Context, verbose: int) -> None:
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s: %(message)s")
 
 
-from . import evaluate, library, train  # noqa: E402  (register the subcommands)
+from . import evaluate, library, synthesize, train  # noqa: E402  (register the subcommands)
 
+main.add_command(synthesize.synthesize)
 main.add_command(train.train)
 main.add_command(evaluate.evaluate)
 main.add_command(library.library)

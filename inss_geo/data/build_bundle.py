@@ -84,7 +84,26 @@ def build(shared: Path) -> None:
         fwhm_um=av95["fwhm_um"],
         deleted_value=av95["deleted_value"],
     )
-    print(f"bundled 345 spectra; {len(pairs)} AV95 reference rows")
+    write_example(shared / "rgb/naip_m_4709963_se_14_1_20140720.tif", HERE / "example_naip_rgb.tif")
+    print(f"bundled 345 spectra; {len(pairs)} AV95 reference rows; example RGB")
+
+
+def write_example(naip: Path, out: Path, row: int = 200, col: int = 300, size: int = 384) -> None:
+    """A size x size crop of the NAIP orthophoto's R, G, B bands (NIR dropped), tagged as RGB."""
+    from rasterio.enums import ColorInterp
+    from rasterio.windows import Window
+
+    with rasterio.open(naip) as src:
+        win = Window(col, row, size, size)
+        profile = src.profile | {
+            "width": size, "height": size, "count": 3, "transform": src.window_transform(win),
+            "blockxsize": 128, "blockysize": 128, "photometric": "RGB",
+        }
+        data = src.read([1, 2, 3], window=win)
+    with rasterio.open(out, "w", **profile) as dst:
+        dst.write(data)
+        dst.colorinterp = [ColorInterp.red, ColorInterp.green, ColorInterp.blue]
+        dst.update_tags(source="USDA NAIP 2014-07-20 m_4709963_se (5 m resample), bands R,G,B; see PROVENANCE.md")
 
 
 if __name__ == "__main__":

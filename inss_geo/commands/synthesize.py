@@ -1,0 +1,82 @@
+"""``inss-geo synthesize``: a georeferenced hyperspectral image from an RGB raster."""
+
+from __future__ import annotations
+
+import json
+import signal
+
+import click
+
+from .options import device_opt
+
+
+def _rgb_bands(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        bands = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        bands = ()
+    if len(bands) != 3 or min(bands) < 1:
+        raise click.BadParameter("give three 1-based band numbers, e.g. 1,2,3", ctx, param)
+    return bands
+
+
+def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit non-zero
+    raise KeyboardInterrupt
+
+
+@click.command(context_settings={"show_default": True})
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Hyperspectral output (.envi, .tif).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None, help="Checkpoint; default: the shipped model.")
+@click.option("--format", "fmt", type=click.Choice(["envi", "gtiff", "cog"]), default=None, help="Default: from the extension.")
+@click.option("--dtype", type=click.Choice(["float32", "int16"]), default="float32", help="int16 stores value/gain with the gain in the header.")
+@click.option("--interleave", type=click.Choice(["bsq", "bil", "bip"]), default="bil", help="ENVI interleave.")
+@click.option("--abundance", type=click.Path(dir_okay=False), default=None, help="Also write abundances (one band per spectrum).")
+@click.option("--abundance-dtype", type=click.Choice(["float32", "uint16"]), default="float32")
+@click.option("--abundance-top-k", type=click.IntRange(1), default=None, help="Write the K largest fractions and their indices instead.")
+@click.option("--mixing", type=click.Path(dir_okay=False), default=None, help="Also write the mixing-parameter grid and per-order contributions.")
+@click.option("--tile", type=click.IntRange(64), default=256, help="Tile size (multiple of 64).")
+@click.option("--overlap", type=click.IntRange(0), default=64, help="Tile overlap; tile - overlap must be a multiple of 64.")
+@click.option("--batch-size", type=click.IntRange(1), default=1, help="Tiles per forward pass (use more on CUDA).")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", help="Autocast for the U-Net.")
+@click.option("--input-scale", default="auto", help="auto, percentile, or a number the input is divided by.")
+@click.option("--rgb-bands", callback=_rgb_bands, default=None, help="1-based red,green,blue band numbers, e.g. 1,2,3.")
+@click.option("--from-hsi", is_flag=True, help="Input is hyperspectral: take the model's RGB channels from it.")
+@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+@click.option("--progress", type=click.Choice(["bar", "json", "none"]), default="bar", help="json: {\"progress\": pct} lines on stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Same as --progress none.")
+@click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for torch.")
+@device_opt
+def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance, abundance_dtype, abundance_top_k,
+               mixing, tile, overlap, batch_size, precision, input_scale, rgb_bands, from_hsi, overwrite, progress,
+               quiet, threads, device) -> None:
+    """Synthesize a hyperspectral image from the RGB raster INPUT, tile by tile.
+
+    Example: inss-geo synthesize scene.tif -o out.envi --abundance ab.tif --mixing mix.envi
+    """
+    import torch
+
+    from ..synthesis import SynthesisOptions
+    from ..synthesis import synthesize as run
+
+    if threads:
+        torch.set_num_threads(threads)
+    progress = "none" if quiet else progress
+    opts = SynthesisOptions(
+        tile=tile, overlap=overlap, batch_size=batch_size, device=device, precision=precision,
+        input_scale=input_scale, rgb_bands=rgb_bands, from_hsi=from_hsi, fmt=fmt, dtype=dtype,
+        interleave=interleave, abundance=abundance, abundance_dtype=abundance_dtype,
+        abundance_top_k=abundance_top_k, mixing=mixing, overwrite=overwrite, progress=progress,
+    )
+    report = (lambda pct: click.echo(json.dumps({"progress": round(pct, 1)}), err=True)) if progress == "json" else None
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        written = run(input_path, output, model_path, opts, report)
+    except KeyboardInterrupt:
+        raise click.ClickException("interrupted; no output was written") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if progress != "none":
+        click.echo("wrote " + ", ".join(str(p) for p in written))

@@ -1,0 +1,142 @@
+"""Raster output: georeferenced ENVI / GeoTIFF / COG written window by window, atomically.
+
+Every output is written into a hidden temporary directory beside its final path and moved into
+place only when complete (ENVI: the header first, the data file last), so an interrupted run
+never leaves a file that looks finished.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import rasterio.shutil
+from rasterio.windows import Window
+
+from .errors import ConfigError, InputFileError
+
+#: Output extensions -> GDAL driver (COG is written as GTiff, then copied by GDAL's COG driver).
+FORMATS = {".envi": "ENVI", ".img": "ENVI", ".bsq": "ENVI", ".bil": "ENVI", ".bip": "ENVI", ".dat": "ENVI",
+           ".tif": "GTiff", ".tiff": "GTiff"}
+
+
+def output_format(path: str | Path, fmt: str | None) -> str:
+    """``ENVI``, ``GTiff`` or ``COG`` from ``--format`` or the file extension."""
+    if fmt:
+        choices = {"envi": "ENVI", "gtiff": "GTiff", "geotiff": "GTiff", "cog": "COG"}
+        if fmt.lower() not in choices:
+            raise ConfigError(f"unknown format {fmt!r}; choose from envi, gtiff, cog")
+        return choices[fmt.lower()]
+    ext = Path(path).suffix.lower()
+    if ext not in FORMATS:
+        raise ConfigError(f"{path}: cannot tell the format from {ext or 'no extension'!r}; use --format envi|gtiff|cog")
+    return FORMATS[ext]
+
+
+def sidecars(path: str | Path) -> list[Path]:
+    """Files a raster at ``path`` consists of (ENVI: data + .hdr; GeoTIFF: the file and any .aux.xml)."""
+    p = Path(path)
+    return [p, p.with_suffix(".hdr"), Path(f"{p}.aux.xml")]
+
+
+def check_writable(path: str | Path, overwrite: bool) -> None:
+    """Refuse an existing output without ``overwrite`` and an unwritable directory, before any work."""
+    p = Path(path)
+    if p.exists() and not overwrite:
+        raise ConfigError(f"{p} exists; use --overwrite to replace it")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ConfigError(f"{p}: output directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"{p}: output directory {parent} is not writable")
+
+
+class OutputRaster:
+    """A raster being written block by block into a temporary directory.
+
+    Args:
+        path: Final path.
+        fmt: ``ENVI``, ``GTiff`` or ``COG``.
+        profile: rasterio profile (width, height, count, dtype, crs, transform, nodata).
+        band_names: One description per band.
+        interleave: ENVI interleave (bsq, bil, bip).
+        envi_header: Extra ENVI header fields (wavelength, fwhm, bbl, ...), ENVI only.
+        band_tags: Per-band metadata (e.g. wavelength), one dict per band.
+        tags: Dataset metadata.
+        scales: Per-band gain (physical = stored * gain).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        fmt: str,
+        profile: dict,
+        band_names: list[str],
+        *,
+        interleave: str = "bil",
+        envi_header: dict[str, str] | None = None,
+        band_tags: list[dict[str, str]] | None = None,
+        tags: dict[str, str] | None = None,
+        scales: list[float] | None = None,
+    ) -> None:
+        self.final = Path(path)
+        self.fmt = fmt
+        self._tmpdir = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.", suffix=".part", dir=self.final.parent or "."))
+        self.tmp = self._tmpdir / self.final.name
+        opts = dict(profile)
+        if fmt == "ENVI":
+            opts.update(driver="ENVI", interleave=interleave)
+        else:
+            opts.update(driver="GTiff", tiled=True, blockxsize=256, blockysize=256, BIGTIFF="IF_SAFER",
+                        interleave="pixel" if profile["count"] < 1000 else "band")
+        try:
+            self.ds = rasterio.open(self.tmp, "w", **opts)
+        except rasterio.errors.RasterioIOError as exc:
+            self.abort()
+            raise InputFileError(f"{self.final}: cannot create ({exc})") from None
+        for b, name in enumerate(band_names, start=1):
+            self.ds.set_band_description(b, name)
+        if envi_header and fmt == "ENVI":
+            self.ds.update_tags(ns="ENVI", **envi_header)
+        for b, t in enumerate(band_tags or [], start=1):
+            self.ds.update_tags(b, **t)
+        if tags:
+            self.ds.update_tags(**tags)
+        if scales is not None:
+            self.ds.scales = scales
+            self.ds.offsets = [0.0] * len(scales)
+
+    def write(self, data: np.ndarray, row: int, col: int) -> None:
+        """Write (bands, h, w) at pixel (row, col)."""
+        self.ds.write(data, window=Window(col, row, data.shape[2], data.shape[1]))
+
+    def commit(self) -> Path:
+        """Close, convert to COG if asked, and move the files into place."""
+        self.ds.close()
+        src = self.tmp
+        if self.fmt == "COG":
+            cog = self._tmpdir / f"cog{self.final.suffix or '.tif'}"
+            rasterio.shutil.copy(self.tmp, cog, driver="COG", COMPRESS="DEFLATE", BIGTIFF="IF_SAFER")
+            src = cog
+        for old in sidecars(self.final):  # --overwrite: drop the old raster's files first
+            old.unlink(missing_ok=True)
+        header = src.with_suffix(".hdr")
+        if header.exists():
+            os.replace(header, self.final.with_suffix(".hdr"))
+        aux = Path(f"{src}.aux.xml")
+        if aux.exists():
+            os.replace(aux, Path(f"{self.final}.aux.xml"))
+        os.replace(src, self.final)  # the data file last: only now does the output look complete
+        shutil.rmtree(self._tmpdir, ignore_errors=True)
+        return self.final
+
+    def abort(self) -> None:
+        """Remove everything written so far."""
+        ds = getattr(self, "ds", None)
+        if ds is not None and not ds.closed:
+            ds.close()
+        shutil.rmtree(self._tmpdir, ignore_errors=True)

@@ -1,0 +1,129 @@
+"""Blend overlapping tile predictions into finished blocks with memory independent of width.
+
+Tiles arrive in row-major order. Each is multiplied by its partition-of-unity blend weights
+(:meth:`TileGrid.weights`); the part that the next tile in the row still touches is carried in
+memory, and the strip that the next tile row touches is parked in a scratch file on disk. What
+no later tile touches is returned as a finished block at once, so memory stays a few tiles'
+worth however wide or tall the scene is.
+
+Several layers can be stitched at once, each at its own resolution: per-pixel abundances
+(1 element per pixel) and the hypernetwork grid (1 element per D pixels).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .tiling import TileGrid
+
+
+@dataclass(frozen=True)
+class Block:
+    """A finished region in padded-raster pixel coordinates and each layer's blended values.
+
+    ``layers[name]`` is (C, (y1 - y0) / pixels, (x1 - x0) / pixels) for that layer.
+    """
+
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+    layers: dict[str, np.ndarray]
+
+
+class _Strip:
+    """The pending bottom strip of one layer, stored (row, col, channel) in a scratch file."""
+
+    def __init__(self, path: Path, rows: int, cols: int, channels: int) -> None:
+        self.rows, self.cols, self.channels = rows, cols, channels
+        self.fh = open(path, "w+b")
+        self.fh.truncate(rows * cols * channels * 4)
+
+    def write(self, col0: int, data: np.ndarray) -> None:
+        """data (C, rows, w) -> columns [col0, col0 + w)."""
+        hwc = np.ascontiguousarray(data.transpose(1, 2, 0), dtype=np.float32)
+        for r in range(self.rows):
+            self.fh.seek(((r * self.cols) + col0) * self.channels * 4)
+            hwc[r].tofile(self.fh)
+
+    def read(self, col0: int, width: int) -> np.ndarray:
+        """Columns [col0, col0 + width) as (C, rows, width)."""
+        out = np.empty((self.rows, width, self.channels), dtype=np.float32)
+        for r in range(self.rows):
+            self.fh.seek(((r * self.cols) + col0) * self.channels * 4)
+            out[r] = np.fromfile(self.fh, dtype=np.float32, count=width * self.channels).reshape(width, -1)
+        return out.transpose(2, 0, 1)
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+class Stitcher:
+    """Blend tiles of several layers; see the module docstring.
+
+    Args:
+        rows, cols: Tile grids along y and x.
+        layers: name -> (channels, pixels per element). Tile geometry must be divisible by
+            every layer's pixels per element.
+        scratch_dir: Where the pending strips live; defaults to the system temp directory.
+    """
+
+    def __init__(
+        self, rows: TileGrid, cols: TileGrid, layers: dict[str, tuple[int, int]], scratch_dir: str | Path | None = None
+    ) -> None:
+        self.rows, self.cols, self.layers = rows, cols, layers
+        self._tmp = tempfile.TemporaryDirectory(prefix="inss-geo-stitch-", dir=scratch_dir)
+        self._strips: dict[str, _Strip] = {}
+        if rows.count > 1:
+            for name, (channels, px) in layers.items():
+                self._strips[name] = _Strip(
+                    Path(self._tmp.name) / f"{name}.f32", rows.overlap // px, cols.padded // px, channels
+                )
+        self._carry: dict[str, np.ndarray] = {}
+        self._next = (0, 0)
+
+    def add(self, i: int, j: int, tiles: dict[str, np.ndarray]) -> Block:
+        """Add tile (i, j) (row-major order) and return the block it finishes.
+
+        ``tiles[name]`` is (C, tile_h / px, tile_w / px) for each layer.
+        """
+        if (i, j) != self._next:
+            raise ValueError(f"tiles must arrive in row-major order: expected {self._next}, got {(i, j)}")
+        self._next = (i, j + 1) if j + 1 < self.cols.count else (i + 1, 0)
+        y0, x0 = self.rows.origin(i), self.cols.origin(j)
+        done_h, done_w = self.rows.done_until(i) - y0, self.cols.done_until(j) - x0
+        out = {}
+        for name, tile in tiles.items():
+            px = self.layers[name][1]
+            wy = self.rows.weights(i, (np.arange(tile.shape[1]) + 0.5) * px)
+            wx = self.cols.weights(j, (np.arange(tile.shape[2]) + 0.5) * px)
+            acc = tile.astype(np.float32) * (wy[:, None] * wx[None, :]).astype(np.float32)
+            if j > 0:
+                carry = self._carry.pop(name)
+                acc[:, :, : carry.shape[2]] += carry
+            dh, dw = done_h // px, done_w // px
+            if i > 0:
+                strip = self._strips[name]
+                acc[:, : strip.rows, :dw] += strip.read(x0 // px, dw)
+            if j < self.cols.count - 1:
+                self._carry[name] = acc[:, :, dw:].copy()
+            if i < self.rows.count - 1:
+                self._strips[name].write(x0 // px, acc[:, dh:, :dw])
+            out[name] = acc[:, :dh, :dw]
+        return Block(y0, y0 + done_h, x0, x0 + done_w, out)
+
+    def close(self) -> None:
+        """Remove the scratch files."""
+        for s in self._strips.values():
+            s.close()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> Stitcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,289 @@
+"""Tiled, georeferenced synthesis of scenes larger than memory (``inss-geo synthesize``).
+
+Per tile, the U-Net F and the feature transform T give abundances A and the mixing-parameter
+grid phi. Those are blended across tile overlaps (:mod:`stitching`), and the per-pixel neural
+mixing N then turns each finished block into the hyperspectral image. Because N is per pixel,
+the written HSI is exactly what the written abundance and phi rasters produce, and the result
+is seam-free. Blocks are written as soon as they are finished, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import torch
+from rasterio.errors import RasterioIOError
+from tqdm import tqdm
+
+from .checkpoint import load_checkpoint
+from .errors import ConfigError, InputFileError
+from .model import INSS
+from .raster_io import OutputRaster, check_writable, output_format
+from .rgb_input import choose_rgb_bands, make_scaler, read_rgb_tile
+from .sensors import Sensor
+from .stitching import Stitcher
+from .tiling import make_grid
+
+log = logging.getLogger(__name__)
+
+HSI_NODATA = {"float32": -9999.0, "int16": -32768}
+#: int16 output stores round(normalised value * INT16_UNITS); the header's gain restores data units.
+INT16_UNITS = 10000.0
+ABUNDANCE_NODATA = {"float32": -1.0, "uint16": 65535}
+ABUNDANCE_UINT16_UNITS = 10000.0
+
+
+@dataclass
+class SynthesisOptions:
+    """``inss-geo synthesize`` options (see the command's help)."""
+
+    tile: int = 256
+    overlap: int = 64
+    batch_size: int = 1
+    device: str = "cpu"
+    precision: str = "fp32"
+    input_scale: str = "auto"
+    rgb_bands: tuple[int, int, int] | None = None
+    from_hsi: bool = False
+    fmt: str | None = None
+    dtype: str = "float32"
+    interleave: str = "bil"
+    abundance: str | None = None
+    abundance_dtype: str = "float32"
+    abundance_top_k: int | None = None
+    mixing: str | None = None
+    overwrite: bool = False
+    progress: str = "bar"
+
+
+def default_model_path() -> Path:
+    """The shipped default model: ``models/default/model.pt`` of the source tree or install."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "models" / "default" / "model.pt",
+                      Path(sys.prefix) / "share" / "inss-geo" / "models" / "default" / "model.pt"):
+        if candidate.is_file():
+            return candidate
+    raise InputFileError("the default model is not installed; give --model PATH")
+
+
+def _open_input(path: str | Path) -> rasterio.io.DatasetReader:
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(f"{p}: file not found")
+    try:
+        src = rasterio.open(p)
+    except RasterioIOError as exc:
+        raise InputFileError(f"{p}: not a readable raster ({str(exc).splitlines()[0]})") from None
+    if src.width == 0 or src.height == 0:
+        src.close()
+        raise InputFileError(f"{p}: raster has no pixels")
+    if src.crs is None:
+        log.warning("%s has no CRS; outputs will not be georeferenced either", p)
+    return src
+
+
+def _hsi_metadata(sensor: Sensor, dtype: str, data_scale: float, contract: dict, scaler_note: str) -> dict:
+    wl = ", ".join(f"{v:.4f}" for v in sensor.wavelengths_nm)
+    fw = ", ".join(f"{v:.4f}" for v in sensor.fwhm_nm)
+    bbl = ", ".join("1" if k else "0" for k in sensor.kept)
+    return {
+        "envi_header": {"wavelength": f"{{{wl}}}", "fwhm": f"{{{fw}}}", "wavelength_units": "Nanometers",
+                        "bbl": f"{{{bbl}}}"},
+        "band_tags": [{"wavelength": f"{w:.4f}", "fwhm": f"{f:.4f}", "wavelength_units": "Nanometers",
+                       "bad_band": str(int(not k))}
+                      for w, f, k in zip(sensor.wavelengths_nm, sensor.fwhm_nm, sensor.kept, strict=True)],
+        "band_names": [f"{w:.2f} nm" for w in sensor.wavelengths_nm],
+        "tags": {"inss_domain": contract["data"]["domain"], "inss_sensor": sensor.name,
+                 "inss_units": f"data units of the model (normalised x {data_scale:g})",
+                 "inss_input_scaling": scaler_note},
+        "scales": [data_scale / INT16_UNITS if dtype == "int16" else 1.0] * sensor.n_channels,
+    }
+
+
+class _Outputs:
+    """The rasters being written and how a finished block goes into each."""
+
+    def __init__(self, src, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str) -> None:
+        self.opts, self.model = opts, model
+        self.sensor = Sensor.from_config(contract["sensor"])
+        self.scale = float(contract["data"]["scale"])
+        self.names = contract["library"]["names"]
+        base = {"width": src.width, "height": src.height, "crs": src.crs, "transform": src.transform}
+        meta = _hsi_metadata(self.sensor, opts.dtype, self.scale, contract, scaler_note)
+        self.rasters: list[OutputRaster] = []
+        self.hsi = self._open(out, opts.fmt, {**base, "count": self.sensor.n_channels, "dtype": opts.dtype,
+                                                 "nodata": HSI_NODATA[opts.dtype]}, meta["band_names"],
+                              envi_header=meta["envi_header"], band_tags=meta["band_tags"], tags=meta["tags"],
+                              scales=meta["scales"])
+        self.abundance = None
+        if opts.abundance:
+            if opts.abundance_top_k:
+                k = opts.abundance_top_k
+                names = [f"fraction_{i + 1}" for i in range(k)] + [f"index_{i + 1}" for i in range(k)]
+                prof = {**base, "count": 2 * k, "dtype": "float32", "nodata": -1.0}
+                tags = {"inss_library_names": json.dumps(self.names),
+                        "inss_layout": "bands 1..K: the K largest fractions; K+1..2K: their 0-based library indices"}
+                self.abundance = self._open(opts.abundance, None, prof, names, tags=tags)
+            else:
+                dt = opts.abundance_dtype
+                prof = {**base, "count": len(self.names), "dtype": dt, "nodata": ABUNDANCE_NODATA[dt]}
+                scales = [1 / ABUNDANCE_UINT16_UNITS if dt == "uint16" else 1.0] * len(self.names)
+                self.abundance = self._open(opts.abundance, None, prof, list(self.names), scales=scales,
+                                            tags={"inss_layout": "one band per library spectrum; fractions sum to 1"})
+        self.phi = self.orders = None
+        if opts.mixing:
+            if model.config.order == 1:
+                raise ConfigError("--mixing: an order-1 (linear mixture) model has no mixing parameters")
+            d = model.config.downscale
+            t = base["transform"]
+            grid = {"width": math.ceil(src.width / d), "height": math.ceil(src.height / d), "crs": src.crs,
+                    "transform": t * t.scale(d, d), "count": model.mixing.n_params, "dtype": "float32",
+                    "nodata": None}
+            tags = {"inss_mixing": json.dumps({"downscale": d, "order": model.config.order,
+                                               "mlp_hidden": model.config.mlp_hidden,
+                                               "n_in": model.mixing.n_in, "layout": "per order k=2..K: W1 (n_in x hidden, row-major), b1, W2 (hidden x N_g), b2",
+                                               "output_scale": model.config.output_scale,
+                                               "t": [round(float(v), 6) for v in model.t.clamp_min(0).detach().cpu()]})}
+            # tens of thousands of bands: no per-band names (GDAL rewrites its aux file per name)
+            self.phi = self._open(opts.mixing, None, grid, [],
+                                  interleave="bip", tags=tags)
+            orders_path = Path(opts.mixing).with_name(Path(opts.mixing).stem + "_orders" + Path(opts.mixing).suffix)
+            check_writable(orders_path, opts.overwrite)
+            self.orders = self._open(orders_path, None, {**base, "count": model.config.order - 1, "dtype": "float32",
+                                                         "nodata": -1.0},
+                                     [f"order_{k}_rel_norm" for k in range(2, model.config.order + 1)],
+                                     tags={"inss_layout": "band k-1: ||e^k|| / ||l|| per pixel (k = 2..order)"})
+
+    def _open(self, path, fmt, profile, names, **kw) -> OutputRaster:
+        raster = OutputRaster(path, output_format(path, fmt), profile, names, interleave=kw.pop("interleave", self.opts.interleave), **kw)
+        self.rasters.append(raster)
+        return raster
+
+    def write(self, y0: int, x0: int, h: int, w: int, abundance: np.ndarray, phi: np.ndarray | None,
+              valid: np.ndarray, device: torch.device) -> None:
+        """Mix a finished block and write every output's part of it (cropped to the raster)."""
+        m = self.model
+        a = torch.from_numpy(abundance)[None].to(device)
+        p = None if phi is None else torch.from_numpy(phi)[None].to(device)
+        with torch.no_grad():
+            hsi, linear, orders = m.mixing(a, p, m.t.clamp_min(0), m.library)
+        hsi = hsi[0, :, :h, :w].float().cpu().numpy()
+        invalid = ~valid
+        if self.opts.dtype == "int16":
+            out = np.clip(np.rint(hsi * INT16_UNITS), -32767, 32767).astype(np.int16)
+        else:
+            out = (hsi * self.scale).astype(np.float32)
+        out[:, invalid] = HSI_NODATA[self.opts.dtype]
+        self.hsi.write(out, y0, x0)
+        if self.abundance is not None:
+            ab = abundance[:, :h, :w]
+            if self.opts.abundance_top_k:
+                k = self.opts.abundance_top_k
+                idx = np.argsort(-ab, axis=0)[:k]
+                frac = np.take_along_axis(ab, idx, axis=0)
+                block = np.concatenate([frac, idx.astype(np.float32)]).astype(np.float32)
+                block[:, invalid] = -1.0
+            elif self.opts.abundance_dtype == "uint16":
+                block = np.clip(np.rint(ab * ABUNDANCE_UINT16_UNITS), 0, 65534).astype(np.uint16)
+                block[:, invalid] = ABUNDANCE_NODATA["uint16"]
+            else:
+                block = ab.astype(np.float32)
+                block[:, invalid] = -1.0
+            self.abundance.write(block, y0, x0)
+        if self.phi is not None:
+            d = m.config.downscale
+            self.phi.write(phi[:, : math.ceil(h / d), : math.ceil(w / d)].astype(np.float32), y0 // d, x0 // d)
+            lnorm = linear[0, :, :h, :w].norm(dim=0).clamp_min(1e-12)
+            rel = torch.stack([e[0, :, :h, :w].norm(dim=0) / lnorm for e in orders]).cpu().numpy()
+            rel[:, invalid] = -1.0
+            self.orders.write(rel.astype(np.float32), y0, x0)
+
+    def commit(self) -> list[Path]:
+        return [r.commit() for r in self.rasters]
+
+    def abort(self) -> None:
+        for r in self.rasters:
+            r.abort()
+
+
+def synthesize(input_path: str | Path, output: str | Path, model_path: str | Path | None, opts: SynthesisOptions,
+               progress: Callable[[float], None] | None = None) -> list[Path]:
+    """Synthesize ``output`` (and the optional abundance / mixing rasters) from ``input_path``.
+
+    Returns the written paths. On any failure or interrupt nothing is left at the output paths.
+    """
+    for path in (output, opts.abundance, opts.mixing):
+        if path:
+            check_writable(path, opts.overwrite)
+            output_format(path, opts.fmt if path == output else None)
+    if opts.abundance_top_k is not None and not 1 <= opts.abundance_top_k:
+        raise ConfigError("--abundance-top-k must be at least 1")
+    device = torch.device(opts.device)
+    model, contract = load_checkpoint(model_path or default_model_path(), device)
+    sensor = Sensor.from_config(contract["sensor"])
+    with rasterio.Env(GDAL_CACHEMAX=64), _open_input(input_path) as src:
+        bands = choose_rgb_bands(src, opts.rgb_bands, opts.from_hsi, sensor)
+        scaler = make_scaler(src, bands, opts.input_scale, contract, opts.from_hsi)
+        m = model.config.multiple
+        rows, cols = make_grid(src.height, opts.tile, opts.overlap, m), make_grid(src.width, opts.tile, opts.overlap, m)
+        outputs = _Outputs(src, Path(output), model, contract, opts, scaler.describe())
+        try:
+            _run_tiles(src, bands, scaler, model, rows, cols, outputs, opts, device, progress)
+            return outputs.commit()
+        except BaseException:
+            outputs.abort()
+            raise
+
+
+def _run_tiles(src, bands, scaler, model: INSS, rows, cols, outputs: _Outputs, opts: SynthesisOptions,
+               device: torch.device, progress: Callable[[float], None] | None) -> None:
+    d = model.config.downscale
+    layers = {"abundance": (model.library.shape[1], 1)}
+    if model.transform is not None:
+        layers["phi"] = (model.mixing.n_params, d)
+    order = [(i, j) for i in range(rows.count) for j in range(cols.count)]
+    bar = tqdm(total=len(order), unit="tile", desc="synthesize", disable=opts.progress != "bar")
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16 if opts.precision == "bf16" else torch.float16,
+                              enabled=opts.precision != "fp32")
+    with Stitcher(rows, cols, layers, scratch_dir=Path(outputs.hsi.final).parent) as stitcher:
+        for start in range(0, len(order), opts.batch_size):
+            batch = order[start : start + opts.batch_size]
+            inputs, masks = [], []
+            for i, j in batch:
+                rgb, mask = read_rgb_tile(src, bands, rows.origin(i), cols.origin(j), rows.tile, cols.tile)
+                inputs.append(scaler(rgb))
+                masks.append(mask)
+            x = torch.from_numpy(np.stack(inputs)).to(device, non_blocking=True)
+            with torch.no_grad(), autocast:
+                logits, feature = model.unet(x)
+                abundance = torch.softmax(logits.float(), dim=1)
+                phi = model.transform(feature).float() if model.transform is not None else None
+            abundance = abundance.cpu().numpy()
+            phi = phi.cpu().numpy() if phi is not None else None
+            for n, (i, j) in enumerate(batch):
+                tiles = {"abundance": abundance[n]}
+                if phi is not None:
+                    tiles["phi"] = phi[n]
+                block = stitcher.add(i, j, tiles)
+                _write_block(src, bands, block, outputs, device)
+                bar.update(1)
+                if progress:
+                    progress(100.0 * (start + n + 1) / len(order))
+    bar.close()
+
+
+def _write_block(src, bands, block, outputs: _Outputs, device: torch.device) -> None:
+    """Crop a finished block to the raster and write it; blocks wholly in the padding are skipped."""
+    h, w = min(block.y1, src.height) - block.y0, min(block.x1, src.width) - block.x0
+    if h <= 0 or w <= 0:
+        return
+    _, valid = read_rgb_tile(src, bands, block.y0, block.x0, h, w)
+    outputs.write(block.y0, block.x0, h, w, block.layers["abundance"], block.layers.get("phi"), valid, device)

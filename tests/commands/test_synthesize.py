@@ -1,0 +1,73 @@
+"""``inss-geo synthesize`` on a small georeferenced RGB raster with a tiny trained model."""
+
+import numpy as np
+import pytest
+import rasterio
+import spectral.io.envi as envi
+from click.testing import CliRunner
+from rasterio.transform import from_origin
+
+from inss_geo.commands import main
+
+from ..conftest import TINY_WIDTHS
+
+
+@pytest.fixture
+def model(tmp_path, scene_files, sensor_csv):
+    out = tmp_path / "run"
+    res = CliRunner().invoke(main, ["train", "--scenes", *scene_files[:2], "--out", str(out), "--sensor", sensor_csv,
+                                    "--widths", TINY_WIDTHS, "--crop", "64", "--batch-size", "2", "--steps", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    return str(out / "model.pt")
+
+
+@pytest.fixture
+def rgb(tmp_path):
+    p = tmp_path / "rgb.tif"
+    data = np.random.default_rng(0).integers(1, 255, (3, 150, 170), dtype=np.uint8)
+    data[:, 0, 0] = 0  # nodata pixel
+    with rasterio.open(p, "w", driver="GTiff", width=170, height=150, count=3, dtype="uint8", nodata=0,
+                       crs="EPSG:32614", transform=from_origin(487400, 5208245, 5, 5)) as dst:
+        dst.write(data)
+    return p
+
+
+def test_synthesize_writes_georeferenced_outputs(tmp_path, model, rgb):
+    out, ab = tmp_path / "out.envi", tmp_path / "ab.tif"
+    res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(out), "--model", model, "--abundance", str(ab),
+                                    "--tile", "128", "--overlap", "64", "-q"])
+    assert res.exit_code == 0, res.output
+    with rasterio.open(rgb) as src, rasterio.open(out) as hsi, rasterio.open(ab) as a:
+        for r in (hsi, a):
+            assert r.crs == src.crs and r.transform == src.transform and (r.width, r.height) == (170, 150)
+        assert hsi.count == 24 and a.count == 345
+        cube = hsi.read()
+        assert (cube[:, 0, 0] == hsi.nodata).all() and np.isfinite(cube).all()
+        fractions = a.read()[:, 1:, 1:]
+        np.testing.assert_allclose(fractions.sum(0), 1.0, atol=1e-4)
+    image = envi.open(str(out.with_suffix(".hdr")), str(out))  # an independent ENVI reader
+    np.testing.assert_allclose(image.bands.centers, np.linspace(420, 2380, 24), atol=1e-3)
+    assert [p.name for p in tmp_path.iterdir() if ".part" in p.name] == []
+
+
+def test_synthesize_bad_inputs_leave_nothing(tmp_path, model, rgb):
+    out = tmp_path / "out.envi"
+    cases = [
+        ([str(tmp_path / "missing.tif")], "not found"),
+        ([str(model)], "not a readable raster"),
+        ([str(rgb), "--model", str(rgb)], "not an inss-geo checkpoint"),
+    ]
+    for args, message in cases:
+        res = CliRunner().invoke(main, ["synthesize", *args[:1], "-o", str(out), "--model", model, *args[1:]])
+        assert res.exit_code == 1 and message in res.output, res.output
+    two = tmp_path / "two.tif"
+    with rasterio.open(two, "w", driver="GTiff", width=8, height=8, count=2, dtype="uint8") as dst:
+        dst.write(np.ones((2, 8, 8), np.uint8))
+    res = CliRunner().invoke(main, ["synthesize", str(two), "-o", str(out), "--model", model])
+    assert res.exit_code == 1 and "--rgb-bands" in res.output
+    res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(tmp_path / "no" / "out.envi"), "--model", model])
+    assert res.exit_code == 1 and "does not exist" in res.output
+    assert not out.exists() and not list(tmp_path.glob(".*part*"))
+    out.write_text("old")
+    res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(out), "--model", model])
+    assert res.exit_code == 1 and "--overwrite" in res.output and out.read_text() == "old"
