@@ -112,13 +112,20 @@ class _Outputs:
     """The rasters being written and how a finished block goes into each."""
 
     def __init__(self, src, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str) -> None:
+        self.rasters: list[OutputRaster] = []
+        try:
+            self._open_all(src, out, model, contract, opts, scaler_note)
+        except BaseException:
+            self.abort()  # remove the temporaries of outputs opened before the failure
+            raise
+
+    def _open_all(self, src, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str) -> None:
         self.opts, self.model = opts, model
         self.sensor = Sensor.from_config(contract["sensor"])
         self.scale = float(contract["data"]["scale"])
         self.names = contract["library"]["names"]
         base = {"width": src.width, "height": src.height, "crs": src.crs, "transform": src.transform}
         meta = _hsi_metadata(self.sensor, opts.dtype, self.scale, contract, scaler_note)
-        self.rasters: list[OutputRaster] = []
         self.hsi = self._open(out, opts.fmt, {**base, "count": self.sensor.n_channels, "dtype": opts.dtype,
                                                  "nodata": HSI_NODATA[opts.dtype]}, meta["band_names"],
                               envi_header=meta["envi_header"], band_tags=meta["band_tags"], tags=meta["tags"],

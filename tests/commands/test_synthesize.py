@@ -71,3 +71,16 @@ def test_synthesize_bad_inputs_leave_nothing(tmp_path, model, rgb):
     out.write_text("old")
     res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(out), "--model", model])
     assert res.exit_code == 1 and "--overwrite" in res.output and out.read_text() == "old"
+
+
+def test_order1_model_refuses_mixing_and_leaves_nothing(tmp_path, scene_files, sensor_csv, rgb):
+    run = tmp_path / "o1"
+    res = CliRunner().invoke(main, ["train", "--scenes", *scene_files[:2], "--out", str(run), "--sensor", sensor_csv,
+                                    "--widths", TINY_WIDTHS, "--crop", "64", "--batch-size", "2", "--steps", "1",
+                                    "--order", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "out.envi"
+    res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(out), "--model", str(run / "model.pt"),
+                                    "--abundance", str(tmp_path / "ab.tif"), "--mixing", str(tmp_path / "mix.envi")])
+    assert res.exit_code == 1 and "order-1" in res.output
+    assert not out.exists() and not list(tmp_path.glob(".*part*")) and not list(tmp_path.glob("ab*"))
