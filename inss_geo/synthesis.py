@@ -46,7 +46,7 @@ class SynthesisOptions:
     """``inss-geo synthesize`` options (see the command's help)."""
 
     tile: int = 256
-    overlap: int = 64
+    overlap: int = 128
     batch_size: int = 1
     device: str = "cpu"
     precision: str = "fp32"

@@ -38,7 +38,7 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit no
 @click.option("--abundance-top-k", type=click.IntRange(1), default=None, help="Write the K largest fractions and their indices instead.")
 @click.option("--mixing", type=click.Path(dir_okay=False), default=None, help="Also write the mixing-parameter grid and per-order contributions.")
 @click.option("--tile", type=click.IntRange(64), default=256, help="Tile size (multiple of 64).")
-@click.option("--overlap", type=click.IntRange(0), default=64, help="Tile overlap; tile - overlap must be a multiple of 64.")
+@click.option("--overlap", type=click.IntRange(0), default=128, help="Tile overlap; tile - overlap must be a multiple of 64. Larger = closer to whole-image output.")
 @click.option("--batch-size", type=click.IntRange(1), default=1, help="Tiles per forward pass (use more on CUDA).")
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", help="Autocast for the U-Net.")
 @click.option("--input-scale", default="auto", help="auto, percentile, or a number the input is divided by.")

@@ -84,3 +84,39 @@ def test_order1_model_refuses_mixing_and_leaves_nothing(tmp_path, scene_files, s
                                     "--abundance", str(tmp_path / "ab.tif"), "--mixing", str(tmp_path / "mix.envi")])
     assert res.exit_code == 1 and "order-1" in res.output
     assert not out.exists() and not list(tmp_path.glob(".*part*")) and not list(tmp_path.glob("ab*"))
+
+
+def _whole_image(model_path, rgb_path):
+    import torch
+
+    from inss_geo.checkpoint import load_checkpoint
+    from inss_geo.inference import synthesize_rgb
+
+    model, contract = load_checkpoint(model_path)
+    with rasterio.open(rgb_path) as src:
+        x = torch.from_numpy(src.read().astype(np.float32) / 255)[None]
+    return synthesize_rgb(model, x).hsi[0].numpy() * contract["data"]["scale"]
+
+
+def test_tiled_matches_whole_image(tmp_path, model, rgb):
+    """One tile: identical to whole-image synthesis. Several tiles: close (U-Net context differs).
+
+    Measured with the shipped default model on the bundled 384x384 example (mean |diff| / mean
+    signal): 5.8% with --tile 256 --overlap 64, 2.4% with the default --overlap 128.
+    """
+    whole = _whole_image(model, rgb)
+    valid = np.ones(whole.shape[1:], bool)
+    valid[0, 0] = False
+    one = tmp_path / "one.tif"
+    res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(one), "--model", model, "--tile", "192",
+                                    "--input-scale", "255", "-q"])
+    assert res.exit_code == 0, res.output
+    with rasterio.open(one) as r:
+        np.testing.assert_allclose(r.read()[:, valid], whole[:, valid], rtol=1e-4, atol=1e-2)
+    tiled = tmp_path / "tiled.tif"
+    res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(tiled), "--model", model, "--tile", "128",
+                                    "--overlap", "64", "--input-scale", "255", "-q"])
+    assert res.exit_code == 0, res.output
+    with rasterio.open(tiled) as r:
+        diff = np.abs(r.read()[:, valid] - whole[:, valid])
+    assert diff.mean() / np.abs(whole).mean() < 0.15
