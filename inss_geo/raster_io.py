@@ -24,6 +24,10 @@ FORMATS = {".envi": "ENVI", ".img": "ENVI", ".bsq": "ENVI", ".bil": "ENVI", ".bi
            ".tif": "GTiff", ".tiff": "GTiff"}
 
 
+#: Band count from which ENVI BIP rows are written directly rather than through GDAL.
+RAW_BANDS = 1000
+
+
 def output_format(path: str | Path, fmt: str | None) -> str:
     """``ENVI``, ``GTiff`` or ``COG`` from ``--format`` or the file extension."""
     if fmt:
@@ -93,6 +97,9 @@ class OutputRaster:
         else:
             opts.update(driver="GTiff", tiled=True, blockxsize=256, blockysize=256, BIGTIFF="IF_SAFER",
                         interleave="pixel" if profile["count"] < 1000 else "band")
+        #: ENVI BIP with very many bands (the mixing grid): GDAL writes band by band, far too slowly,
+        #: so GDAL writes the header and the pixel-interleaved rows are written directly.
+        self._raw = None
         try:
             self.ds = rasterio.open(self.tmp, "w", **opts)
         except rasterio.errors.RasterioIOError as exc:
@@ -109,14 +116,29 @@ class OutputRaster:
         if scales is not None:
             self.ds.scales = scales
             self.ds.offsets = [0.0] * len(scales)
+        if fmt == "ENVI" and interleave == "bip" and profile["count"] >= RAW_BANDS:
+            self.ds.close()
+            self._shape = (profile["height"], profile["width"], profile["count"])
+            self._dtype = np.dtype(profile["dtype"]).newbyteorder("<")
+            self._raw = open(self.tmp, "r+b")
+            self._raw.truncate(int(np.prod(self._shape)) * self._dtype.itemsize)
 
     def write(self, data: np.ndarray, row: int, col: int) -> None:
         """Write (bands, h, w) at pixel (row, col)."""
-        self.ds.write(data, window=Window(col, row, data.shape[2], data.shape[1]))
+        if self._raw is None:
+            self.ds.write(data, window=Window(col, row, data.shape[2], data.shape[1]))
+            return
+        _, width, bands = self._shape
+        pixels = np.ascontiguousarray(data.transpose(1, 2, 0), dtype=self._dtype)  # (h, w, bands)
+        for r in range(pixels.shape[0]):
+            self._raw.seek(((row + r) * width + col) * bands * self._dtype.itemsize)
+            pixels[r].tofile(self._raw)
 
     def commit(self) -> Path:
         """Close, convert to COG if asked, and move the files into place."""
         self.ds.close()
+        if self._raw is not None:
+            self._raw.close()
         src = self.tmp
         if self.fmt == "COG":
             cog = self._tmpdir / f"cog{self.final.suffix or '.tif'}"
@@ -139,4 +161,6 @@ class OutputRaster:
         ds = getattr(self, "ds", None)
         if ds is not None and not ds.closed:
             ds.close()
+        if getattr(self, "_raw", None) is not None:
+            self._raw.close()
         shutil.rmtree(self._tmpdir, ignore_errors=True)
