@@ -74,6 +74,12 @@ def default_model_path() -> Path:
     raise InputFileError("the default model is not installed; give --model PATH")
 
 
+def orders_path(mixing: str | Path) -> Path:
+    """The per-order contribution raster written beside the mixing grid: ``<stem>_orders<ext>``."""
+    p = Path(mixing)
+    return p.with_name(f"{p.stem}_orders{p.suffix}")
+
+
 def _open_input(path: str | Path) -> rasterio.io.DatasetReader:
     p = Path(path)
     if not p.exists():
@@ -162,9 +168,7 @@ class _Outputs:
             # tens of thousands of bands: no per-band names (GDAL rewrites its aux file per name)
             self.phi = self._open(opts.mixing, None, grid, [],
                                   interleave="bip", tags=tags)
-            orders_path = Path(opts.mixing).with_name(Path(opts.mixing).stem + "_orders" + Path(opts.mixing).suffix)
-            check_writable(orders_path, opts.overwrite)
-            self.orders = self._open(orders_path, None, {**base, "count": model.config.order - 1, "dtype": "float32",
+            self.orders = self._open(orders_path(opts.mixing), None, {**base, "count": model.config.order - 1, "dtype": "float32",
                                                          "nodata": -1.0},
                                      [f"order_{k}_rel_norm" for k in range(2, model.config.order + 1)],
                                      tags={"inss_layout": "band k-1: ||e^k|| / ||l|| per pixel (k = 2..order)"})
@@ -227,7 +231,7 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
 
     Returns the written paths. On any failure or interrupt nothing is left at the output paths.
     """
-    for path in (output, opts.abundance, opts.mixing):
+    for path in (output, opts.abundance, opts.mixing, opts.mixing and orders_path(opts.mixing)):
         if path:
             check_writable(path, opts.overwrite)
             output_format(path, opts.fmt if path == output else None)
@@ -280,17 +284,21 @@ def _run_tiles(src, bands, scaler, model: INSS, rows, cols, outputs: _Outputs, o
                 if phi is not None:
                     tiles["phi"] = phi[n]
                 block = stitcher.add(i, j, tiles)
-                _write_block(src, bands, block, outputs, device)
+                _write_block(src, block, masks[n], outputs, device)
                 bar.update(1)
                 if progress:
                     progress(100.0 * (start + n + 1) / len(order))
     bar.close()
 
 
-def _write_block(src, bands, block, outputs: _Outputs, device: torch.device) -> None:
-    """Crop a finished block to the raster and write it; blocks wholly in the padding are skipped."""
+def _write_block(src, block, tile_valid: np.ndarray, outputs: _Outputs, device: torch.device) -> None:
+    """Crop a finished block to the raster and write it; blocks wholly in the padding are skipped.
+
+    A block starts at the origin of the tile that finishes it and lies inside that tile, so the
+    tile's validity mask covers it: no second read of the input.
+    """
     h, w = min(block.y1, src.height) - block.y0, min(block.x1, src.width) - block.x0
     if h <= 0 or w <= 0:
         return
-    _, valid = read_rgb_tile(src, bands, block.y0, block.x0, h, w)
+    valid = tile_valid[:h, :w]
     outputs.write(block.y0, block.x0, h, w, block.layers["abundance"], block.layers.get("phi"), valid, device)

@@ -151,3 +151,11 @@ def test_hsi_is_rebuilt_from_abundance_and_mixing_rasters(tmp_path, model, rgb):
         rebuilt, _, _ = net.mixing(torch.from_numpy(abundance)[None], torch.from_numpy(phi)[None],
                                    net.t.clamp_min(0), net.library)
     np.testing.assert_allclose(rebuilt[0].numpy() * contract["data"]["scale"], hsi, rtol=1e-4, atol=1e-3)
+
+
+def test_existing_orders_raster_is_refused_before_any_work(tmp_path, model, rgb):
+    (tmp_path / "mix_orders.envi").write_text("old")
+    res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(tmp_path / "out.envi"), "--model", model,
+                                    "--mixing", str(tmp_path / "mix.envi")])
+    assert res.exit_code == 1 and "mix_orders.envi exists" in res.output
+    assert not (tmp_path / "out.envi").exists() and not list(tmp_path.glob(".*part*"))
