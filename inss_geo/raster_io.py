@@ -147,7 +147,9 @@ class OutputRaster:
         for old in sidecars(self.final):  # --overwrite: drop the old raster's files first
             old.unlink(missing_ok=True)
         header = src.with_suffix(".hdr")
-        if header.exists():
+        if header.exists():  # GDAL's ENVI description is the file name it wrote: the temporary one
+            text = header.read_text()
+            header.write_text(text.replace(str(self.tmp), str(self.final.resolve()), 1))
             os.replace(header, self.final.with_suffix(".hdr"))
         aux = Path(f"{src}.aux.xml")
         if aux.exists():
