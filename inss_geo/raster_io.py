@@ -8,8 +8,11 @@ never leaves a file that looks finished.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -166,3 +169,48 @@ class OutputRaster:
         if getattr(self, "_raw", None) is not None:
             self._raw.close()
         shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+
+class BackgroundWriter:
+    """Writes blocks on one background thread, so GDAL's encoding and the disk overlap the model.
+
+    At most ``depth`` blocks wait in the queue, which bounds the memory they hold. A write error
+    is raised in the caller at its next :meth:`put` or at :meth:`close`.
+    """
+
+    def __init__(self, depth: int = 4) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._discard = False
+        #: seconds the thread spent writing (the I/O that the model's time hides)
+        self.busy_seconds = 0.0
+        self._thread = threading.Thread(target=self._run, name="inss-geo-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None and not self._discard:
+                raster, data, row, col = item
+                start = time.perf_counter()
+                try:
+                    raster.write(data, row, col)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                    self._error = exc
+                self.busy_seconds += time.perf_counter() - start
+
+    def put(self, raster: OutputRaster, data: np.ndarray, row: int, col: int) -> None:
+        """Queue ``raster.write(data, row, col)``; blocks while the queue is full."""
+        self._check()
+        self._queue.put((raster, data, row, col))
+
+    def close(self, discard: bool = False) -> None:
+        """Finish (or with ``discard``, drop) the queued writes and stop the thread."""
+        self._discard = discard
+        self._queue.put(None)
+        self._thread.join()
+        if not discard:
+            self._check()
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise self._error

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .tiling import TileGrid
 
@@ -36,27 +37,30 @@ class Block:
 
 
 class _Strip:
-    """The pending bottom strip of one layer, stored (row, col, channel) in a scratch file."""
+    """The pending bottom strip of one layer in a scratch file, one contiguous chunk per tile column.
+
+    Every tile row has the same columns, so the chunk tile (i, j) parks is exactly the one tile
+    (i + 1, j) reads back: one sequential write and read per tile, no transposes.
+    """
 
     def __init__(self, path: Path, rows: int, cols: int, channels: int) -> None:
-        self.rows, self.cols, self.channels = rows, cols, channels
+        self.rows, self.channels = rows, channels
         self.fh = open(path, "w+b")
         self.fh.truncate(rows * cols * channels * 4)
 
+    def _seek(self, col0: int) -> None:
+        self.fh.seek(col0 * self.rows * self.channels * 4)
+
     def write(self, col0: int, data: np.ndarray) -> None:
-        """data (C, rows, w) -> columns [col0, col0 + w)."""
-        hwc = np.ascontiguousarray(data.transpose(1, 2, 0), dtype=np.float32)
-        for r in range(self.rows):
-            self.fh.seek(((r * self.cols) + col0) * self.channels * 4)
-            hwc[r].tofile(self.fh)
+        """Park data (C, rows, w) of the tile column starting at ``col0``."""
+        self._seek(col0)
+        np.ascontiguousarray(data, dtype=np.float32).tofile(self.fh)
 
     def read(self, col0: int, width: int) -> np.ndarray:
-        """Columns [col0, col0 + width) as (C, rows, width)."""
-        out = np.empty((self.rows, width, self.channels), dtype=np.float32)
-        for r in range(self.rows):
-            self.fh.seek(((r * self.cols) + col0) * self.channels * 4)
-            out[r] = np.fromfile(self.fh, dtype=np.float32, count=width * self.channels).reshape(width, -1)
-        return out.transpose(2, 0, 1)
+        """The (C, rows, width) chunk parked for the tile column starting at ``col0``."""
+        self._seek(col0)
+        count = self.channels * self.rows * width
+        return np.fromfile(self.fh, dtype=np.float32, count=count).reshape(self.channels, self.rows, width)
 
     def close(self) -> None:
         self.fh.close()
@@ -101,16 +105,18 @@ class Stitcher:
             px = self.layers[name][1]
             wy = self.rows.weights(i, (np.arange(tile.shape[1]) + 0.5) * px)
             wx = self.cols.weights(j, (np.arange(tile.shape[2]) + 0.5) * px)
-            acc = tile.astype(np.float32) * (wy[:, None] * wx[None, :]).astype(np.float32)
+            # torch for the arithmetic: multi-threaded, on the same memory as the numpy arrays
+            weights = torch.from_numpy((wy[:, None] * wx[None, :]).astype(np.float32))
+            acc = (torch.from_numpy(np.asarray(tile, dtype=np.float32)) * weights).numpy()
             if j > 0:
                 carry = self._carry.pop(name)
-                acc[:, :, : carry.shape[2]] += carry
+                _add_into(acc[:, :, : carry.shape[2]], carry)
             dh, dw = done_h // px, done_w // px
             if i > 0:
                 strip = self._strips[name]
-                acc[:, : strip.rows, :dw] += strip.read(x0 // px, dw)
+                _add_into(acc[:, : strip.rows, :dw], strip.read(x0 // px, dw))
             if j < self.cols.count - 1:
-                self._carry[name] = acc[:, :, dw:].copy()
+                self._carry[name] = acc[:, :, dw:]  # a view: disjoint from the block returned
             if i < self.rows.count - 1:
                 self._strips[name].write(x0 // px, acc[:, dh:, :dw])
             out[name] = acc[:, :dh, :dw]
@@ -127,3 +133,8 @@ class Stitcher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _add_into(dst: np.ndarray, src: np.ndarray) -> None:
+    """dst += src in place (dst may be a strided view)."""
+    torch.from_numpy(dst).add_(torch.from_numpy(src))

@@ -9,11 +9,14 @@ is seam-free. Blocks are written as soon as they are finished, so memory stays b
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +29,7 @@ from tqdm import tqdm
 from .checkpoint import load_checkpoint
 from .errors import ConfigError, InputFileError
 from .model import INSS
-from .raster_io import OutputRaster, check_writable, output_format
+from .raster_io import BackgroundWriter, OutputRaster, check_writable, output_format
 from .rgb_input import choose_rgb_bands, make_scaler, read_rgb_tile
 from .sensors import Sensor
 from .stitching import Stitcher
@@ -119,8 +122,10 @@ class _Outputs:
 
     def __init__(self, src, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str) -> None:
         self.rasters: list[OutputRaster] = []
+        self.writer: BackgroundWriter | None = None
         try:
             self._open_all(src, out, model, contract, opts, scaler_note)
+            self.writer = BackgroundWriter()
         except BaseException:
             self.abort()  # remove the temporaries of outputs opened before the failure
             raise
@@ -140,6 +145,8 @@ class _Outputs:
         if opts.abundance:
             if opts.abundance_top_k:
                 k = opts.abundance_top_k
+                if k > len(self.names):
+                    raise ConfigError(f"--abundance-top-k {k}: the model's library has only {len(self.names)} spectra")
                 names = [f"fraction_{i + 1}" for i in range(k)] + [f"index_{i + 1}" for i in range(k)]
                 prof = {**base, "count": 2 * k, "dtype": "float32", "nodata": -1.0}
                 tags = {"inss_library_names": json.dumps(self.names),
@@ -182,25 +189,23 @@ class _Outputs:
               valid: np.ndarray, device: torch.device) -> None:
         """Mix a finished block and write every output's part of it (cropped to the raster)."""
         m = self.model
-        a = torch.from_numpy(abundance)[None].to(device)
-        p = None if phi is None else torch.from_numpy(phi)[None].to(device)
-        with torch.no_grad():
-            hsi, linear, orders = m.mixing(a, p, m.t.clamp_min(0), m.library)
-        hsi = hsi[0, :, :h, :w].float().cpu().numpy()
+        a = torch.from_numpy(abundance).to(device)
+        p = None if phi is None else torch.from_numpy(phi).to(device)
+        hsi, rel = m.mixing.mix_block(a, p, m.t.clamp_min(0).detach(), m.library)
+        hsi = hsi[:, :h, :w].float().cpu().numpy()
         invalid = ~valid
         if self.opts.dtype == "int16":
             out = np.clip(np.rint(hsi * INT16_UNITS), -32767, 32767).astype(np.int16)
         else:
             out = (hsi * self.scale).astype(np.float32)
         out[:, invalid] = HSI_NODATA[self.opts.dtype]
-        self.hsi.write(out, y0, x0)
+        self.writer.put(self.hsi, out, y0, x0)
         if self.abundance is not None:
             ab = abundance[:, :h, :w]
             if self.opts.abundance_top_k:
                 k = self.opts.abundance_top_k
-                idx = np.argsort(-ab, axis=0)[:k]
-                frac = np.take_along_axis(ab, idx, axis=0)
-                block = np.concatenate([frac, idx.astype(np.float32)]).astype(np.float32)
+                frac, idx = torch.from_numpy(ab).topk(k, dim=0)
+                block = torch.cat([frac, idx.float()]).numpy()
                 block[:, invalid] = -1.0
             elif self.opts.abundance_dtype == "uint16":
                 block = np.clip(np.rint(ab * ABUNDANCE_UINT16_UNITS), 0, 65534).astype(np.uint16)
@@ -208,29 +213,33 @@ class _Outputs:
             else:
                 block = ab.astype(np.float32)
                 block[:, invalid] = -1.0
-            self.abundance.write(block, y0, x0)
+            self.writer.put(self.abundance, block, y0, x0)
         if self.phi is not None:
             d = m.config.downscale
-            self.phi.write(phi[:, : math.ceil(h / d), : math.ceil(w / d)].astype(np.float32), y0 // d, x0 // d)
-            lnorm = linear[0, :, :h, :w].norm(dim=0).clamp_min(1e-12)
-            rel = torch.stack([e[0, :, :h, :w].norm(dim=0) / lnorm for e in orders]).cpu().numpy()
+            self.writer.put(self.phi, phi[:, : math.ceil(h / d), : math.ceil(w / d)].astype(np.float32), y0 // d, x0 // d)
+            rel = rel[:, :h, :w].float().cpu().numpy()
             rel[:, invalid] = -1.0
-            self.orders.write(rel.astype(np.float32), y0, x0)
+            self.writer.put(self.orders, rel.astype(np.float32), y0, x0)
 
     def commit(self) -> list[Path]:
+        self.writer.close()
         return [r.commit() for r in self.rasters]
 
     def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.close(discard=True)
         for r in self.rasters:
             r.abort()
 
 
 def synthesize(input_path: str | Path, output: str | Path, model_path: str | Path | None, opts: SynthesisOptions,
-               progress: Callable[[float], None] | None = None) -> list[Path]:
+               progress: Callable[[float], None] | None = None, clock: StageClock | None = None) -> list[Path]:
     """Synthesize ``output`` (and the optional abundance / mixing rasters) from ``input_path``.
 
     Returns the written paths. On any failure or interrupt nothing is left at the output paths.
+    ``clock``, if given, collects the seconds spent per stage.
     """
+    clock = clock or StageClock()
     for path in (output, opts.abundance, opts.mixing, opts.mixing and orders_path(opts.mixing)):
         if path:
             check_writable(path, opts.overwrite)
@@ -247,47 +256,80 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
         rows, cols = make_grid(src.height, opts.tile, opts.overlap, m), make_grid(src.width, opts.tile, opts.overlap, m)
         outputs = _Outputs(src, Path(output), model, contract, opts, scaler.describe())
         try:
-            _run_tiles(src, bands, scaler, model, rows, cols, outputs, opts, device, progress)
-            return outputs.commit()
+            _run_tiles(src, bands, scaler, model, rows, cols, outputs, opts, device, progress, clock)
+            with clock("write (not hidden)"):
+                written = outputs.commit()
+            clock.seconds["write (background thread)"] = outputs.writer.busy_seconds
+            return written
         except BaseException:
             outputs.abort()
             raise
 
 
+class StageClock:
+    """Seconds spent per stage of synthesis (read, model, blend, mix), for ``bench/``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+
+
+def _read_batch(src, bands, scaler, rows, cols, batch, pin: bool) -> tuple[torch.Tensor, list[np.ndarray]]:
+    """Scaled RGB of a batch of tiles (B, 3, tile, tile) and each tile's validity mask."""
+    inputs, masks = [], []
+    for i, j in batch:
+        rgb, mask = read_rgb_tile(src, bands, rows.origin(i), cols.origin(j), rows.tile, cols.tile)
+        inputs.append(scaler(rgb))
+        masks.append(mask)
+    x = torch.from_numpy(np.stack(inputs))
+    return (x.pin_memory() if pin else x), masks
+
+
 def _run_tiles(src, bands, scaler, model: INSS, rows, cols, outputs: _Outputs, opts: SynthesisOptions,
-               device: torch.device, progress: Callable[[float], None] | None) -> None:
+               device: torch.device, progress: Callable[[float], None] | None, clock: StageClock) -> None:
+    """Tiles in row-major order: the next batch is read on a second thread while this one runs."""
     d = model.config.downscale
     layers = {"abundance": (model.library.shape[1], 1)}
     if model.transform is not None:
         layers["phi"] = (model.mixing.n_params, d)
     order = [(i, j) for i in range(rows.count) for j in range(cols.count)]
+    batches = [order[k : k + opts.batch_size] for k in range(0, len(order), opts.batch_size)]
     bar = tqdm(total=len(order), unit="tile", desc="synthesize", disable=opts.progress != "bar")
     autocast = torch.autocast(device.type, dtype=torch.bfloat16 if opts.precision == "bf16" else torch.float16,
                               enabled=opts.precision != "fp32")
-    with Stitcher(rows, cols, layers, scratch_dir=Path(outputs.hsi.final).parent) as stitcher:
-        for start in range(0, len(order), opts.batch_size):
-            batch = order[start : start + opts.batch_size]
-            inputs, masks = [], []
-            for i, j in batch:
-                rgb, mask = read_rgb_tile(src, bands, rows.origin(i), cols.origin(j), rows.tile, cols.tile)
-                inputs.append(scaler(rgb))
-                masks.append(mask)
-            x = torch.from_numpy(np.stack(inputs)).to(device, non_blocking=True)
-            with torch.no_grad(), autocast:
-                logits, feature = model.unet(x)
-                abundance = torch.softmax(logits.float(), dim=1)
-                phi = model.transform(feature).float() if model.transform is not None else None
-            abundance = abundance.cpu().numpy()
-            phi = phi.cpu().numpy() if phi is not None else None
+    read = lambda batch: _read_batch(src, bands, scaler, rows, cols, batch, device.type == "cuda")  # noqa: E731
+    done = 0
+    with Stitcher(rows, cols, layers, scratch_dir=Path(outputs.hsi.final).parent) as stitcher, \
+            ThreadPoolExecutor(1, thread_name_prefix="inss-geo-reader") as reader:
+        pending = reader.submit(read, batches[0])
+        for b, batch in enumerate(batches):
+            with clock("read (not hidden)"):
+                x, masks = pending.result()
+            if b + 1 < len(batches):
+                pending = reader.submit(read, batches[b + 1])
+            with clock("model"), torch.no_grad(), autocast:
+                logits, feature = model.unet(x.to(device, non_blocking=True))
+                abundance = torch.softmax(logits.float(), dim=1).cpu().numpy()
+                phi = model.transform(feature).float().cpu().numpy() if model.transform is not None else None
             for n, (i, j) in enumerate(batch):
                 tiles = {"abundance": abundance[n]}
                 if phi is not None:
                     tiles["phi"] = phi[n]
-                block = stitcher.add(i, j, tiles)
-                _write_block(src, block, masks[n], outputs, device)
+                with clock("blend"):
+                    block = stitcher.add(i, j, tiles)
+                with clock("mix + queue"):
+                    _write_block(src, block, masks[n], outputs, device)
+                done += 1
                 bar.update(1)
                 if progress:
-                    progress(100.0 * (start + n + 1) / len(order))
+                    progress(100.0 * done / len(order))
     bar.close()
 
 

@@ -45,7 +45,7 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit no
 @click.option("--rgb-bands", callback=_rgb_bands, default=None, help="1-based red,green,blue band numbers, e.g. 1,2,3.")
 @click.option("--from-hsi", is_flag=True, help="Input is hyperspectral: take the model's RGB channels from it.")
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
-@click.option("--progress", type=click.Choice(["bar", "json", "none"]), default="bar", help="json: {\"progress\": pct} lines on stderr.")
+@click.option("--progress", type=click.Choice(["bar", "json", "none"]), default="bar", help="json: {\"progress\": pct} lines on stderr, then the seconds per stage.")
 @click.option("-q", "--quiet", is_flag=True, help="Same as --progress none.")
 @click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for torch.")
 @device_opt
@@ -58,7 +58,7 @@ def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance
     """
     import torch
 
-    from ..synthesis import SynthesisOptions
+    from ..synthesis import StageClock, SynthesisOptions
     from ..synthesis import synthesize as run
 
     if threads:
@@ -71,12 +71,15 @@ def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance
         abundance_top_k=abundance_top_k, mixing=mixing, overwrite=overwrite, progress=progress,
     )
     report = (lambda pct: click.echo(json.dumps({"progress": round(pct, 1)}), err=True)) if progress == "json" else None
+    clock = StageClock()
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        written = run(input_path, output, model_path, opts, report)
+        written = run(input_path, output, model_path, opts, report, clock)
     except KeyboardInterrupt:
         raise click.ClickException("interrupted; no output was written") from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if progress == "json":
+        click.echo(json.dumps({"stages_s": {k: round(v, 3) for k, v in clock.seconds.items()}}), err=True)
     if progress != "none":
         click.echo("wrote " + ", ".join(str(p) for p in written))

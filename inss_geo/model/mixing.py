@@ -101,29 +101,73 @@ class NeuralMixing(nn.Module):
         Returns:
             (s (B, K, H, W), linear part l (B, K, H, W), [e^2, ..., e^k] each (B, K, H, W)).
         """
-        b, n, h, w = abundance.shape
+        b, _, h, w = abundance.shape
+        gh, gw = h // self.downscale, w // self.downscale
+        params = None if phi is None else self.cell_parameters(phi)
+        out, linear, orders = self.mix_cells(self.to_cells(abundance), params, t, library)
+        return self._unfold(out, b, gh, gw), self._unfold(linear, b, gh, gw), [
+            self._unfold(o, b, gh, gw) for o in orders
+        ]
+
+    def to_cells(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B * H/D * W/D, D*D, C): pixels grouped by cell, row-major inside."""
+        b, c, h, w = x.shape
         d = self.downscale
-        gh, gw = h // d, w // d
-        # (B, N, gh, D, gw, D) -> (B, gh, gw, D, D, N) -> (cells, D*D, N): pixels grouped by cell
-        a = abundance.reshape(b, n, gh, d, gw, d).permute(0, 2, 4, 3, 5, 1).reshape(b * gh * gw, d * d, n)
-        linear = t * (a @ library.T)  # (cells, D*D, K)
+        return x.reshape(b, c, h // d, d, w // d, d).permute(0, 2, 4, 3, 5, 1).reshape(-1, d * d, c)
+
+    @staticmethod
+    def cell_parameters(phi: torch.Tensor) -> torch.Tensor:
+        """(B, P, gh, gw) -> (cells, P): one parameter vector per cell, in ``to_cells`` order."""
+        return phi.permute(0, 2, 3, 1).reshape(-1, phi.shape[1])
+
+    def mix_cells(
+        self, a: torch.Tensor, params: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        """Mix pixels grouped by cell: a (cells, D*D, N), params (cells, P) -> (cells, D*D, K) each.
+
+        Returns (s, l, [e^2, ..., e^k]). Any subset of cells can be mixed on its own, which is
+        how synthesis mixes a block in cache-sized chunks.
+        """
+        linear = a @ (library.T * t)  # t * (R A_p): t scales R's rows, one pass fewer
         out, e, orders = linear, linear, []
         if self.order > 1:
-            pe = positional_encoding(d, a.device, a.dtype).expand(a.shape[0], -1, -1)
+            pe = positional_encoding(self.downscale, a.device, a.dtype).expand(a.shape[0], -1, -1)
             x_in = torch.cat([a, pe], dim=2)  # (cells, D*D, n_in)
-            # (B, P, gh, gw) -> (cells, P): one parameter vector per cell
-            params = phi.permute(0, 2, 3, 1).reshape(b * gh * gw, -1)
             for k in range(self.order - 1):
                 w1, b1, w2, b2 = self._unpack(params, k)
-                h1 = F.leaky_relu(torch.baddbmm(b1, x_in, w1), 0.2)  # (cells, D*D, hidden)
-                h2 = F.leaky_relu(torch.baddbmm(b2, h1, w2), 0.2)  # (cells, D*D, N)
+                h1 = F.leaky_relu(torch.bmm(x_in, w1) + b1, 0.2)  # (cells, D*D, hidden)
+                h2 = F.leaky_relu(torch.bmm(h1, w2) + b2, 0.2)  # (cells, D*D, N)
                 x_k = self.output_scale * torch.tanh(h2 @ library.T)  # (cells, D*D, K)
                 e = e * x_k
                 orders.append(e)
                 out = out + e
-        return self._unfold(out, b, gh, gw), self._unfold(linear, b, gh, gw), [
-            self._unfold(o, b, gh, gw) for o in orders
-        ]
+        return out, linear, orders
+
+    @torch.no_grad()
+    def mix_block(
+        self, abundance: torch.Tensor, phi: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
+        cells_per_chunk: int = 64,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inference on one block: A (N, H, W) and phi (P, H/D, W/D) -> s (K, H, W) and
+        ||e^k|| / ||l|| (order - 1, H, W).
+
+        Mixed a few cells at a time so the intermediates stay in cache (the mixing is per
+        pixel, so chunks are independent); only s and the order norms are laid back out.
+        """
+        _, h, w = abundance.shape
+        gh, gw = h // self.downscale, w // self.downscale
+        cells = self.to_cells(abundance[None])
+        params = None if phi is None else self.cell_parameters(phi[None])
+        s = torch.empty(cells.shape[0], cells.shape[1], library.shape[0], dtype=cells.dtype, device=cells.device)
+        rel = torch.empty(cells.shape[0], cells.shape[1], self.order - 1, dtype=cells.dtype, device=cells.device)
+        for c0 in range(0, cells.shape[0], cells_per_chunk):
+            part = slice(c0, c0 + cells_per_chunk)
+            out, linear, orders = self.mix_cells(cells[part], None if params is None else params[part], t, library)
+            s[part] = out
+            lnorm = linear.norm(dim=2).clamp_min(1e-12)
+            for k, e in enumerate(orders):
+                rel[part, :, k] = e.norm(dim=2) / lnorm
+        return self._unfold(s, 1, gh, gw)[0], self._unfold(rel, 1, gh, gw)[0]
 
     def _unpack(self, params: torch.Tensor, k: int) -> list[torch.Tensor]:
         """Order k's (W1, b1, W2, b2) from phi, shaped for batched matmul over cells."""
@@ -134,7 +178,8 @@ class NeuralMixing(nn.Module):
             size = math.prod(shape)
             chunk = params[:, start : start + size]
             start += size
-            out.append(chunk.reshape(cells, *shape) if len(shape) == 2 else chunk.reshape(cells, 1, shape[0]))
+            # contiguous: bmm copies strided batch matrices one by one
+            out.append(chunk.reshape(cells, *shape).contiguous() if len(shape) == 2 else chunk.reshape(cells, 1, shape[0]))
         return out
 
     def _unfold(self, x: torch.Tensor, b: int, gh: int, gw: int) -> torch.Tensor:
