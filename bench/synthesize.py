@@ -1,10 +1,15 @@
-"""Benchmark ``inss-geo synthesize``: Mpx/s and peak RSS for square scenes of given sizes.
+"""Benchmark ``inss-geo synthesize``: Mpx/s, fraction of the roofline, time per stage, peak RSS.
 
-Usage: python bench/synthesize.py [SIZE ...] [--workdir DIR] [--model PATH] [--mixing]
+Usage: python bench/synthesize.py [SIZE ...] [--workdir DIR] [--model PATH] [--mixing] [--tile N --overlap N]
 
 Each input is the bundled NAIP example mirrored out to SIZE x SIZE (written window by window);
 the run writes the HSI (int16) and the top-8 abundance raster. Peak RSS is that of the
 ``inss-geo`` process alone (``os.wait4``).
+
+Roofline: the model's FLOPs per output pixel are counted by torch's FlopCounterMode on one
+tile (U-Net + T) and one block (mixing) of the architecture, i.e. one pass per pixel with no
+tile overlap; the machine's fp32 rate is a 4096² ``torch.mm`` timed here with the same threads.
+Fraction = achieved pixels/s x FLOPs per pixel / matmul rate.
 """
 
 from __future__ import annotations
@@ -41,27 +46,70 @@ def make_input(path: Path, size: int) -> None:
                 dst.write(mirrored[:, :h, :w], window=Window(x, y, w, h))
 
 
-def run(size: int, workdir: Path, model: str | None, mixing: bool) -> dict:
+def flops_per_pixel(model_path: str | None) -> dict[str, float]:
+    """FLOPs per pixel of F (U-Net), T and N (mixing, with its linear part), one pass each."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from inss_geo.checkpoint import load_checkpoint
+    from inss_geo.synthesis import default_model_path
+
+    model, _ = load_checkpoint(model_path or default_model_path())
+    px = 256 * 256
+    counts = {}
+    with torch.no_grad():
+        with FlopCounterMode(display=False) as fc:
+            logits, feature = model.unet(torch.rand(1, 3, 256, 256))
+        counts["unet"] = fc.get_total_flops() / px
+        phi = None
+        if model.transform is not None:
+            with FlopCounterMode(display=False) as fc:
+                phi = model.transform(feature)
+            counts["transform"] = fc.get_total_flops() / px
+        with FlopCounterMode(display=False) as fc:
+            model.mixing(torch.softmax(logits, 1), phi, model.t, model.library)
+        counts["mixing"] = fc.get_total_flops() / px
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def matmul_gflops(size: int = 4096, repeats: int = 5) -> float:
+    """fp32 GFLOP/s of a large square matrix product on this machine, best of ``repeats``."""
+    import torch
+
+    a, b = torch.rand(size, size), torch.rand(size, size)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+def run(size: int, workdir: Path, model: str | None, mixing: bool, extra: list[str]) -> dict:
     inp = workdir / f"in_{size}.tif"
     make_input(inp, size)
     out = workdir / f"hsi_{size}.envi"
     cmd = [shutil.which("inss-geo") or "inss-geo", "synthesize", str(inp), "-o", str(out), "--dtype", "int16",
            "--abundance", str(workdir / f"ab_{size}.tif"), "--abundance-top-k", "8", "--input-scale", "255",
-           "--overwrite", "-q"]
+           "--overwrite", "--progress", "json", *extra]
     if model:
         cmd += ["--model", model]
     if mixing:
         cmd += ["--mixing", str(workdir / f"mix_{size}.envi")]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd)
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    stderr = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
+    stages = next((json.loads(line)["stages_s"] for line in stderr.splitlines() if '"stages_s"' in line), {})
     if status != 0:
         raise SystemExit(f"synthesize failed for {size}: status {status}")
     for f in workdir.glob(f"*_{size}*"):
         f.unlink()
     return {"size": size, "seconds": round(seconds, 1), "mpx_per_s": round(size * size / seconds / 1e6, 4),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "stages_s": stages}
 
 
 def main() -> None:
@@ -70,10 +118,22 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path("bench_out"))
     ap.add_argument("--model", default=None)
     ap.add_argument("--mixing", action="store_true")
+    ap.add_argument("--tile", type=int, default=None)
+    ap.add_argument("--overlap", type=int, default=None)
     args = ap.parse_args()
     args.workdir.mkdir(exist_ok=True)
-    results = [run(s, args.workdir, args.model, args.mixing) for s in args.sizes]
-    print(json.dumps({"cpu_count": os.cpu_count(), "python": sys.version.split()[0], "results": results}, indent=2))
+    extra = [*(["--tile", str(args.tile)] if args.tile else []), *(["--overlap", str(args.overlap)] if args.overlap is not None else [])]
+    flops = flops_per_pixel(args.model)
+    peak = matmul_gflops()
+    results = []
+    for s in args.sizes:
+        r = run(s, args.workdir, args.model, args.mixing, extra)
+        r["roofline_fraction"] = round(r["mpx_per_s"] * 1e6 * flops["total"] / (peak * 1e9), 4)
+        results.append(r)
+        print(json.dumps(r), file=sys.stderr, flush=True)
+    print(json.dumps({"cpu_count": os.cpu_count(), "python": sys.version.split()[0], "options": extra,
+                      "flops_per_pixel": {k: round(v) for k, v in flops.items()},
+                      "matmul_fp32_gflops": round(peak, 1), "results": results}, indent=2))
 
 
 if __name__ == "__main__":

@@ -23,9 +23,12 @@ from pathlib import Path
 import numpy as np
 import rasterio
 import torch
+from affine import Affine
 from rasterio.errors import RasterioIOError
+from rasterio.windows import Window
 from tqdm import tqdm
 
+from .aoi import AreaOfInterest, parse_bbox, parse_crs, read_geometry, to_raster
 from .checkpoint import load_checkpoint
 from .errors import ConfigError, InputFileError
 from .model import INSS
@@ -63,6 +66,9 @@ class SynthesisOptions:
     abundance_dtype: str = "float32"
     abundance_top_k: int | None = None
     mixing: str | None = None
+    aoi: str | None = None
+    bbox: str | None = None
+    aoi_crs: str = "EPSG:4326"
     overwrite: bool = False
     progress: str = "bar"
 
@@ -99,6 +105,47 @@ def _open_input(path: str | Path) -> rasterio.io.DatasetReader:
     return src
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """The part of the input that is synthesized: the whole raster, or the window of an AOI.
+
+    Tile coordinates are relative to the frame; reads add its offset, so context beyond the
+    frame's edge comes from the real raster where there is one.
+    """
+
+    window: Window
+    transform: Affine
+    crs: object
+    area: AreaOfInterest | None
+
+    @property
+    def height(self) -> int:
+        return int(self.window.height)
+
+    @property
+    def width(self) -> int:
+        return int(self.window.width)
+
+    def inside(self, src, y0: int, x0: int, h: int, w: int) -> np.ndarray | None:
+        """Which pixels of a frame-relative tile lie in the AOI (None: no AOI, all of them)."""
+        if self.area is None:
+            return None
+        win = Window(self.window.col_off + x0, self.window.row_off + y0, w, h)
+        return self.area.mask(src.window_transform(win), (h, w))
+
+
+def _frame(src, opts: SynthesisOptions) -> _Frame:
+    """The whole raster, or the window covering ``--aoi`` / ``--bbox`` with the area's mask."""
+    if opts.aoi and opts.bbox:
+        raise ConfigError("give either --aoi or --bbox, not both")
+    if not (opts.aoi or opts.bbox):
+        return _Frame(Window(0, 0, src.width, src.height), src.transform, src.crs, None)
+    geometry, named = read_geometry(opts.aoi) if opts.aoi else (parse_bbox(opts.bbox), None)
+    crs = parse_crs(named, "--aoi (its crs member)") if named else parse_crs(opts.aoi_crs, "--aoi-crs" if opts.aoi else "--bbox-crs")
+    area = to_raster(geometry, crs, src.crs, src.transform, src.width, src.height)
+    return _Frame(area.window, src.window_transform(area.window), src.crs, area)
+
+
 def _hsi_metadata(sensor: Sensor, dtype: str, data_scale: float, contract: dict, scaler_note: str) -> dict:
     wl = ", ".join(f"{v:.4f}" for v in sensor.wavelengths_nm)
     fw = ", ".join(f"{v:.4f}" for v in sensor.fwhm_nm)
@@ -120,7 +167,7 @@ def _hsi_metadata(sensor: Sensor, dtype: str, data_scale: float, contract: dict,
 class _Outputs:
     """The rasters being written and how a finished block goes into each."""
 
-    def __init__(self, src, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str) -> None:
+    def __init__(self, src: _Frame, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str) -> None:
         self.rasters: list[OutputRaster] = []
         self.writer: BackgroundWriter | None = None
         try:
@@ -130,7 +177,7 @@ class _Outputs:
             self.abort()  # remove the temporaries of outputs opened before the failure
             raise
 
-    def _open_all(self, src, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str) -> None:
+    def _open_all(self, src: _Frame, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str) -> None:
         self.opts, self.model = opts, model
         self.sensor = Sensor.from_config(contract["sensor"])
         self.scale = float(contract["data"]["scale"])
@@ -189,9 +236,12 @@ class _Outputs:
               valid: np.ndarray, device: torch.device) -> None:
         """Mix a finished block and write every output's part of it (cropped to the raster)."""
         m = self.model
-        a = torch.from_numpy(abundance).to(device)
-        p = None if phi is None else torch.from_numpy(phi).to(device)
-        hsi, rel = m.mixing.mix_block(a, p, m.t.clamp_min(0).detach(), m.library)
+        if valid.any():
+            a = torch.from_numpy(abundance).to(device)
+            p = None if phi is None else torch.from_numpy(phi).to(device)
+            hsi, rel = m.mixing.mix_block(a, p, m.t.clamp_min(0).detach(), m.library)
+        else:  # nodata or outside the AOI: nothing to mix
+            hsi, rel = torch.zeros(m.library.shape[0], h, w), torch.zeros(m.config.order - 1, h, w)
         hsi = hsi[:, :h, :w].float().cpu().numpy()
         invalid = ~valid
         if self.opts.dtype == "int16":
@@ -252,11 +302,12 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
     with rasterio.Env(GDAL_CACHEMAX=64), _open_input(input_path) as src:
         bands = choose_rgb_bands(src, opts.rgb_bands, opts.from_hsi, sensor)
         scaler = make_scaler(src, bands, opts.input_scale, contract, opts.from_hsi)
+        frame = _frame(src, opts)
         m = model.config.multiple
-        rows, cols = make_grid(src.height, opts.tile, opts.overlap, m), make_grid(src.width, opts.tile, opts.overlap, m)
-        outputs = _Outputs(src, Path(output), model, contract, opts, scaler.describe())
+        rows, cols = make_grid(frame.height, opts.tile, opts.overlap, m), make_grid(frame.width, opts.tile, opts.overlap, m)
+        outputs = _Outputs(frame, Path(output), model, contract, opts, scaler.describe())
         try:
-            _run_tiles(src, bands, scaler, model, rows, cols, outputs, opts, device, progress, clock)
+            _run_tiles(src, frame, bands, scaler, model, rows, cols, outputs, opts, device, progress, clock)
             with clock("write (not hidden)"):
                 written = outputs.commit()
             clock.seconds["write (background thread)"] = outputs.writer.busy_seconds
@@ -281,20 +332,27 @@ class StageClock:
             self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
 
 
-def _read_batch(src, bands, scaler, rows, cols, batch, pin: bool) -> tuple[torch.Tensor, list[np.ndarray]]:
+def _read_batch(src, frame: _Frame, bands, scaler, rows, cols, batch, pin: bool) -> tuple[torch.Tensor, list[np.ndarray]]:
     """Scaled RGB of a batch of tiles (B, 3, tile, tile) and each tile's validity mask."""
     inputs, masks = [], []
     for i, j in batch:
-        rgb, mask = read_rgb_tile(src, bands, rows.origin(i), cols.origin(j), rows.tile, cols.tile)
+        y0, x0 = rows.origin(i), cols.origin(j)
+        rgb, mask = read_rgb_tile(src, bands, int(frame.window.row_off) + y0, int(frame.window.col_off) + x0,
+                                  rows.tile, cols.tile)
+        inside = frame.inside(src, y0, x0, rows.tile, cols.tile)
         inputs.append(scaler(rgb))
-        masks.append(mask)
+        masks.append(mask if inside is None else mask & inside)
     x = torch.from_numpy(np.stack(inputs))
     return (x.pin_memory() if pin else x), masks
 
 
-def _run_tiles(src, bands, scaler, model: INSS, rows, cols, outputs: _Outputs, opts: SynthesisOptions,
+def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outputs: _Outputs, opts: SynthesisOptions,
                device: torch.device, progress: Callable[[float], None] | None, clock: StageClock) -> None:
-    """Tiles in row-major order: the next batch is read on a second thread while this one runs."""
+    """Tiles in row-major order: the next batch is read on a second thread while this one runs.
+
+    Tiles with no valid pixel (nodata, outside the AOI) skip the model: every pixel they touch
+    is nodata in the output, so their zero contribution to the blend is never seen.
+    """
     d = model.config.downscale
     layers = {"abundance": (model.library.shape[1], 1)}
     if model.transform is not None:
@@ -304,7 +362,7 @@ def _run_tiles(src, bands, scaler, model: INSS, rows, cols, outputs: _Outputs, o
     bar = tqdm(total=len(order), unit="tile", desc="synthesize", disable=opts.progress != "bar")
     autocast = torch.autocast(device.type, dtype=torch.bfloat16 if opts.precision == "bf16" else torch.float16,
                               enabled=opts.precision != "fp32")
-    read = lambda batch: _read_batch(src, bands, scaler, rows, cols, batch, device.type == "cuda")  # noqa: E731
+    read = lambda batch: _read_batch(src, frame, bands, scaler, rows, cols, batch, device.type == "cuda")  # noqa: E731
     done = 0
     with Stitcher(rows, cols, layers, scratch_dir=Path(outputs.hsi.final).parent) as stitcher, \
             ThreadPoolExecutor(1, thread_name_prefix="inss-geo-reader") as reader:
@@ -314,18 +372,22 @@ def _run_tiles(src, bands, scaler, model: INSS, rows, cols, outputs: _Outputs, o
                 x, masks = pending.result()
             if b + 1 < len(batches):
                 pending = reader.submit(read, batches[b + 1])
-            with clock("model"), torch.no_grad(), autocast:
-                logits, feature = model.unet(x.to(device, non_blocking=True))
-                abundance = torch.softmax(logits.float(), dim=1).cpu().numpy()
-                phi = model.transform(feature).float().cpu().numpy() if model.transform is not None else None
+            live = [n for n, mask in enumerate(masks) if mask.any()]
+            results: dict[int, dict[str, np.ndarray]] = {}
+            if live:
+                with clock("model"), torch.no_grad(), autocast:
+                    logits, feature = model.unet((x if len(live) == len(batch) else x[live]).to(device, non_blocking=True))
+                    abundance = torch.softmax(logits.float(), dim=1).cpu().numpy()
+                    phi = model.transform(feature).float().cpu().numpy() if model.transform is not None else None
+                for slot, n in enumerate(live):
+                    results[n] = {"abundance": abundance[slot], **({"phi": phi[slot]} if phi is not None else {})}
             for n, (i, j) in enumerate(batch):
-                tiles = {"abundance": abundance[n]}
-                if phi is not None:
-                    tiles["phi"] = phi[n]
+                tiles = results.get(n) or {name: np.zeros((c, rows.tile // px, cols.tile // px), np.float32)
+                                           for name, (c, px) in layers.items()}
                 with clock("blend"):
                     block = stitcher.add(i, j, tiles)
                 with clock("mix + queue"):
-                    _write_block(src, block, masks[n], outputs, device)
+                    _write_block(frame, block, masks[n], outputs, device)
                 done += 1
                 bar.update(1)
                 if progress:
@@ -333,7 +395,7 @@ def _run_tiles(src, bands, scaler, model: INSS, rows, cols, outputs: _Outputs, o
     bar.close()
 
 
-def _write_block(src, block, tile_valid: np.ndarray, outputs: _Outputs, device: torch.device) -> None:
+def _write_block(src: _Frame, block, tile_valid: np.ndarray, outputs: _Outputs, device: torch.device) -> None:
     """Crop a finished block to the raster and write it; blocks wholly in the padding are skipped.
 
     A block starts at the origin of the tile that finishes it and lies inside that tile, so the

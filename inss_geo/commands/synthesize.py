@@ -37,6 +37,9 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit no
 @click.option("--abundance-dtype", type=click.Choice(["float32", "uint16"]), default="float32")
 @click.option("--abundance-top-k", type=click.IntRange(1), default=None, help="Write the K largest fractions and their indices instead.")
 @click.option("--mixing", type=click.Path(dir_okay=False), default=None, help="Also write the mixing-parameter grid and per-order contributions.")
+@click.option("--aoi", default=None, help="Area of interest: a GeoJSON file or a WKT polygon; only its window is synthesized, pixels outside it are nodata.")
+@click.option("--bbox", default=None, help="Area of interest as minx,miny,maxx,maxy (in --bbox-crs).")
+@click.option("--aoi-crs", "--bbox-crs", "aoi_crs", default="EPSG:4326", help="CRS of --aoi or --bbox coordinates (a GeoJSON file's own crs member wins).")
 @click.option("--tile", type=click.IntRange(64), default=256, help="Tile size (multiple of 64).")
 @click.option("--overlap", type=click.IntRange(0), default=128, help="Tile overlap; tile - overlap must be a multiple of 64. Larger = closer to whole-image output.")
 @click.option("--batch-size", type=click.IntRange(1), default=1, help="Tiles per forward pass (use more on CUDA).")
@@ -50,7 +53,7 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit no
 @click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for torch.")
 @device_opt
 def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance, abundance_dtype, abundance_top_k,
-               mixing, tile, overlap, batch_size, precision, input_scale, rgb_bands, from_hsi, overwrite, progress,
+               mixing, aoi, bbox, aoi_crs, tile, overlap, batch_size, precision, input_scale, rgb_bands, from_hsi, overwrite, progress,
                quiet, threads, device) -> None:
     """Synthesize a hyperspectral image from the RGB raster INPUT, tile by tile.
 
@@ -68,7 +71,7 @@ def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance
         tile=tile, overlap=overlap, batch_size=batch_size, device=device, precision=precision,
         input_scale=input_scale, rgb_bands=rgb_bands, from_hsi=from_hsi, fmt=fmt, dtype=dtype,
         interleave=interleave, abundance=abundance, abundance_dtype=abundance_dtype,
-        abundance_top_k=abundance_top_k, mixing=mixing, overwrite=overwrite, progress=progress,
+        abundance_top_k=abundance_top_k, mixing=mixing, aoi=aoi, bbox=bbox, aoi_crs=aoi_crs, overwrite=overwrite, progress=progress,
     )
     report = (lambda pct: click.echo(json.dumps({"progress": round(pct, 1)}), err=True)) if progress == "json" else None
     clock = StageClock()
