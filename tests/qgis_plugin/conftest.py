@@ -38,5 +38,5 @@ def qgis_env(tmp_path):
     runtime = home / "run"
     runtime.mkdir(mode=0o700)
     return {"HOME": str(home), "PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen",
-            "QGIS_PLUGINPATH": str(PLUGIN_DIR), "XDG_RUNTIME_DIR": str(runtime), "LANG": "C.UTF-8",
+            "QGIS_PLUGINPATH": str(PLUGIN_DIR), "XDG_RUNTIME_DIR": str(runtime), "LANG": "C.UTF-8", "GDAL_PAM_ENABLED": "NO",
             "INSS_GEO_EXECUTABLE": executable}  # for scripts; the plugin reads the profile's setting
