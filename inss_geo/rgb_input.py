@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import rasterio
 from rasterio.enums import ColorInterp
+from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
 from .errors import ConfigError, InputFileError
@@ -99,7 +100,10 @@ def input_percentiles(src: rasterio.io.DatasetReader, bands: tuple[int, int, int
     """2nd and 98th percentile of each band from a decimated read (bounded memory)."""
     f = max(1, int(np.ceil(max(src.height, src.width) / STATS_SIZE)))
     shape = (3, max(1, src.height // f), max(1, src.width // f))
-    data = src.read(list(bands), out_shape=shape, masked=True).astype(np.float64)
+    try:
+        data = src.read(list(bands), out_shape=shape, masked=True).astype(np.float64)
+    except RasterioIOError as exc:
+        raise InputFileError(f"{src.name}: cannot be read (truncated or corrupt? {exc})") from None
     valid = ~np.ma.getmaskarray(data).any(axis=0) & np.isfinite(data.filled(np.nan)).all(axis=0)
     if not valid.any():
         raise InputFileError(f"{src.name}: every pixel is nodata")
@@ -117,8 +121,11 @@ def read_rgb_tile(src: rasterio.io.DatasetReader, bands: tuple[int, int, int], y
     cols = reflect_index(np.arange(x0, x0 + w), src.width)
     r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
     win = Window(c0, r0, c1 - c0, r1 - r0)
-    data = src.read(list(bands), window=win).astype(np.float64)
-    mask = src.read_masks(list(bands), window=win).min(axis=0) > 0
+    try:
+        data = src.read(list(bands), window=win).astype(np.float64)
+        mask = src.read_masks(list(bands), window=win).min(axis=0) > 0
+    except RasterioIOError as exc:
+        raise InputFileError(f"{src.name}: rows {r0}-{r1}, columns {c0}-{c1} cannot be read (truncated or corrupt? {exc})") from None
     data = data[:, rows - r0][:, :, cols - c0]
     mask = mask[rows - r0][:, cols - c0] & np.isfinite(data).all(axis=0)
     data[:, ~mask] = 0.0

@@ -11,7 +11,7 @@ from ..errors import InssGeoError
 
 
 class InssGroup(click.Group):
-    """A click group that turns library errors into ``Error: <one line>`` and exit 1."""
+    """A click group that turns errors into ``Error: <one line>`` and exit 1 (-vv: traceback)."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -20,6 +20,15 @@ class InssGroup(click.Group):
             if ctx.obj and ctx.obj.get("verbose", 0) >= 2:
                 raise
             raise click.ClickException(str(exc).splitlines()[0]) from None
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen input: still one line
+            if ctx.obj and ctx.obj.get("verbose", 0) >= 2:
+                raise
+            first = (str(exc).splitlines() or [""])[0]
+            raise click.ClickException(
+                f"unexpected {type(exc).__name__}: {first} (rerun with -vv for the traceback and report it)"
+            ) from None
 
 
 @click.group(cls=InssGroup)
