@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from .atomic import atomic_path
+from .atomic import atomic_path, remove_abandoned
 from .errors import CheckpointError, InputFileError, SensorMismatchError
 from .model import INSS, ModelConfig
 from .model.config import config_from_dict
@@ -65,6 +65,7 @@ def save_checkpoint(path: str | Path, model: INSS, contract: dict, extra: dict |
     }
     if extra:
         payload["training_state"] = extra
+    remove_abandoned(path)  # a killed run's half-written checkpoint
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     return Path(path)

@@ -24,3 +24,7 @@ class CheckpointError(InssGeoError, ValueError):
 
 class ConfigError(InssGeoError, ValueError):
     """An option value or a combination of options cannot be used."""
+
+
+class OutputError(InssGeoError, OSError):
+    """An output could not be written (disk full, read-only file system, ...)."""

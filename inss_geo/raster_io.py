@@ -13,14 +13,17 @@ import shutil
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import rasterio
 import rasterio.shutil
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 
-from .errors import ConfigError, InputFileError
+from .atomic import temp_prefix
+from .errors import ConfigError, OutputError
 
 #: Output extensions -> GDAL driver (COG is written as GTiff, then copied by GDAL's COG driver).
 FORMATS = {".envi": "ENVI", ".img": "ENVI", ".bsq": "ENVI", ".bil": "ENVI", ".bip": "ENVI", ".dat": "ENVI",
@@ -92,39 +95,44 @@ class OutputRaster:
     ) -> None:
         self.final = Path(path)
         self.fmt = fmt
-        self._tmpdir = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.", suffix=".part", dir=self.final.parent or "."))
+        self._tmpdir = Path(tempfile.mkdtemp(prefix=temp_prefix(self.final), suffix=".part", dir=self.final.parent or "."))
         self.tmp = self._tmpdir / self.final.name
-        opts = dict(profile)
-        if fmt == "ENVI":
-            opts.update(driver="ENVI", interleave=interleave)
-        else:
-            opts.update(driver="GTiff", tiled=True, blockxsize=256, blockysize=256, BIGTIFF="IF_SAFER",
-                        interleave="pixel" if profile["count"] < 1000 else "band")
-        #: ENVI BIP with very many bands (the mixing grid): GDAL writes band by band, far too slowly,
-        #: so GDAL writes the header and the pixel-interleaved rows are written directly.
-        self._raw = None
         try:
-            self.ds = rasterio.open(self.tmp, "w", **opts)
-        except rasterio.errors.RasterioIOError as exc:
-            self.abort()
-            raise InputFileError(f"{self.final}: cannot create ({exc})") from None
-        for b, name in enumerate(band_names, start=1):
-            self.ds.set_band_description(b, name)
-        if envi_header and fmt == "ENVI":
-            self.ds.update_tags(ns="ENVI", **envi_header)
-        for b, t in enumerate(band_tags or [], start=1):
-            self.ds.update_tags(b, **t)
-        if tags:
-            self.ds.update_tags(**tags)
-        if scales is not None:
-            self.ds.scales = scales
-            self.ds.offsets = [0.0] * len(scales)
-        if fmt == "ENVI" and interleave == "bip" and profile["count"] >= RAW_BANDS:
-            self.ds.close()
-            self._shape = (profile["height"], profile["width"], profile["count"])
-            self._dtype = np.dtype(profile["dtype"]).newbyteorder("<")
-            self._raw = open(self.tmp, "r+b")
-            self._raw.truncate(int(np.prod(self._shape)) * self._dtype.itemsize)
+            opts = dict(profile)
+            if fmt == "ENVI":
+                opts.update(driver="ENVI", interleave=interleave)
+            else:
+                opts.update(driver="GTiff", tiled=True, blockxsize=256, blockysize=256, BIGTIFF="IF_SAFER",
+                            interleave="pixel" if profile["count"] < 1000 else "band")
+            #: ENVI BIP with very many bands (the mixing grid): GDAL writes band by band, far too slowly,
+            #: so GDAL writes the header and the pixel-interleaved rows are written directly.
+            self._raw = None
+            try:
+                with warnings.catch_warnings():  # an input without CRS was already reported
+                    warnings.simplefilter("ignore", NotGeoreferencedWarning)
+                    self.ds = rasterio.open(self.tmp, "w", **opts)
+            except rasterio.errors.RasterioIOError as exc:
+                raise OutputError(f"{self.final}: cannot create ({exc})") from None
+            for b, name in enumerate(band_names, start=1):
+                self.ds.set_band_description(b, name)
+            if envi_header and fmt == "ENVI":
+                self.ds.update_tags(ns="ENVI", **envi_header)
+            for b, t in enumerate(band_tags or [], start=1):
+                self.ds.update_tags(b, **t)
+            if tags:
+                self.ds.update_tags(**tags)
+            if scales is not None:
+                self.ds.scales = scales
+                self.ds.offsets = [0.0] * len(scales)
+            if fmt == "ENVI" and interleave == "bip" and profile["count"] >= RAW_BANDS:
+                self.ds.close()
+                self._shape = (profile["height"], profile["width"], profile["count"])
+                self._dtype = np.dtype(profile["dtype"]).newbyteorder("<")
+                self._raw = open(self.tmp, "r+b")
+                self._raw.truncate(int(np.prod(self._shape)) * self._dtype.itemsize)
+        except BaseException:
+            self.abort()  # nothing of a half-opened output stays behind
+            raise
 
     def write(self, data: np.ndarray, row: int, col: int) -> None:
         """Write (bands, h, w) at pixel (row, col)."""
@@ -188,6 +196,10 @@ class BackgroundWriter:
         self._thread.start()
 
     def _run(self) -> None:
+        with rasterio.Env():  # GDAL's error handling is per thread: route this one's to rasterio too
+            self._write_all()
+
+    def _write_all(self) -> None:
         while (item := self._queue.get()) is not None:
             if self._error is None and not self._discard:
                 raster, data, row, col = item

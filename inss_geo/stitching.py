@@ -74,13 +74,15 @@ class Stitcher:
         layers: name -> (channels, pixels per element). Tile geometry must be divisible by
             every layer's pixels per element.
         scratch_dir: Where the pending strips live; defaults to the system temp directory.
+        scratch_prefix: Name prefix of the scratch directory there.
     """
 
     def __init__(
-        self, rows: TileGrid, cols: TileGrid, layers: dict[str, tuple[int, int]], scratch_dir: str | Path | None = None
+        self, rows: TileGrid, cols: TileGrid, layers: dict[str, tuple[int, int]], scratch_dir: str | Path | None = None,
+        scratch_prefix: str = "inss-geo-stitch-",
     ) -> None:
         self.rows, self.cols, self.layers = rows, cols, layers
-        self._tmp = tempfile.TemporaryDirectory(prefix="inss-geo-stitch-", dir=scratch_dir)
+        self._tmp = tempfile.TemporaryDirectory(prefix=scratch_prefix, suffix=".part", dir=scratch_dir)
         self._strips: dict[str, _Strip] = {}
         if rows.count > 1:
             for name, (channels, px) in layers.items():

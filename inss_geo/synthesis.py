@@ -15,6 +15,7 @@ import logging
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,13 +25,14 @@ import numpy as np
 import rasterio
 import torch
 from affine import Affine
-from rasterio.errors import RasterioIOError
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.windows import Window
 from tqdm import tqdm
 
 from .aoi import AreaOfInterest, parse_bbox, parse_crs, read_geometry, to_raster
+from .atomic import remove_abandoned, temp_prefix
 from .checkpoint import load_checkpoint
-from .errors import ConfigError, InputFileError
+from .errors import ConfigError, InputFileError, InssGeoError, OutputError
 from .model import INSS
 from .raster_io import BackgroundWriter, OutputRaster, check_writable, output_format
 from .rgb_input import choose_rgb_bands, make_scaler, read_rgb_tile
@@ -94,7 +96,9 @@ def _open_input(path: str | Path) -> rasterio.io.DatasetReader:
     if not p.exists():
         raise InputFileError(f"{p}: file not found")
     try:
-        src = rasterio.open(p)
+        with warnings.catch_warnings():  # a missing CRS is reported below, once
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            src = rasterio.open(p)
     except RasterioIOError as exc:
         raise InputFileError(f"{p}: not a readable raster ({str(exc).splitlines()[0]})") from None
     if src.width == 0 or src.height == 0:
@@ -293,6 +297,7 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
     for path in (output, opts.abundance, opts.mixing, opts.mixing and orders_path(opts.mixing)):
         if path:
             check_writable(path, opts.overwrite)
+            remove_abandoned(path)  # what a killed run left (kill -9): never a complete output
             output_format(path, opts.fmt if path == output else None)
     if opts.abundance_top_k is not None and not 1 <= opts.abundance_top_k:
         raise ConfigError("--abundance-top-k must be at least 1")
@@ -301,19 +306,27 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
     sensor = Sensor.from_config(contract["sensor"])
     with rasterio.Env(GDAL_CACHEMAX=64), _open_input(input_path) as src:
         bands = choose_rgb_bands(src, opts.rgb_bands, opts.from_hsi, sensor)
+        dtypes = {src.dtypes[b - 1] for b in bands}
+        if not all(np.issubdtype(np.dtype(d), np.integer) or np.issubdtype(np.dtype(d), np.floating) for d in dtypes):
+            raise InputFileError(f"{input_path}: RGB bands of type {', '.join(sorted(dtypes))}; "
+                                 "integer or real values are needed")
         scaler = make_scaler(src, bands, opts.input_scale, contract, opts.from_hsi)
         frame = _frame(src, opts)
         m = model.config.multiple
         rows, cols = make_grid(frame.height, opts.tile, opts.overlap, m), make_grid(frame.width, opts.tile, opts.overlap, m)
-        outputs = _Outputs(frame, Path(output), model, contract, opts, scaler.describe())
+        outputs = None
         try:
+            outputs = _Outputs(frame, Path(output), model, contract, opts, scaler.describe())
             _run_tiles(src, frame, bands, scaler, model, rows, cols, outputs, opts, device, progress, clock)
             with clock("write (not hidden)"):
                 written = outputs.commit()
             clock.seconds["write (background thread)"] = outputs.writer.busy_seconds
             return written
-        except BaseException:
-            outputs.abort()
+        except BaseException as exc:
+            if outputs is not None:  # (_Outputs cleans up after itself when opening fails)
+                outputs.abort()
+            if isinstance(exc, OSError) and not isinstance(exc, InssGeoError):  # reads are InputFileErrors
+                raise OutputError(f"{output}: writing failed, nothing was written ({exc})") from None
             raise
 
 
@@ -362,9 +375,13 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
     bar = tqdm(total=len(order), unit="tile", desc="synthesize", disable=opts.progress != "bar")
     autocast = torch.autocast(device.type, dtype=torch.bfloat16 if opts.precision == "bf16" else torch.float16,
                               enabled=opts.precision != "fp32")
-    read = lambda batch: _read_batch(src, frame, bands, scaler, rows, cols, batch, device.type == "cuda")  # noqa: E731
+    def read(batch):
+        with rasterio.Env():  # GDAL's error handling is per thread
+            return _read_batch(src, frame, bands, scaler, rows, cols, batch, device.type == "cuda")
+
     done = 0
-    with Stitcher(rows, cols, layers, scratch_dir=Path(outputs.hsi.final).parent) as stitcher, \
+    hsi = Path(outputs.hsi.final)
+    with Stitcher(rows, cols, layers, scratch_dir=hsi.parent, scratch_prefix=temp_prefix(hsi) + "stitch-") as stitcher, \
             ThreadPoolExecutor(1, thread_name_prefix="inss-geo-reader") as reader:
         pending = reader.submit(read, batches[0])
         for b, batch in enumerate(batches):

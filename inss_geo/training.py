@@ -80,6 +80,17 @@ def _distributed() -> tuple[int, int]:
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
 
+def check_options(opts: TrainOptions, config: ModelConfig) -> None:
+    """Refuse crop and batch sizes the U-Net cannot train on, before anything is written."""
+    if opts.crop % config.multiple:
+        raise ConfigError(f"--crop {opts.crop} must be a multiple of {config.multiple}")
+    if opts.batch_size * (opts.crop // config.multiple) ** 2 < 2:
+        raise ConfigError(
+            f"--batch-size {opts.batch_size} with --crop {opts.crop} leaves one value per channel at the "
+            f"U-Net bottleneck (batch norm needs two); use --batch-size 2 or --crop {2 * config.multiple}"
+        )
+
+
 class Trainer:
     """Holds the generator, discriminators, optimizers and the step counter."""
 
@@ -96,13 +107,6 @@ class Trainer:
         provenance: dict,
         quiet: bool = False,
     ) -> None:
-        if opts.crop % config.multiple:
-            raise ConfigError(f"--crop {opts.crop} must be a multiple of {config.multiple}")
-        if opts.batch_size * (opts.crop // config.multiple) ** 2 < 2:
-            raise ConfigError(
-                f"--batch-size {opts.batch_size} with --crop {opts.crop} leaves one value per channel at the "
-                f"U-Net bottleneck (batch norm needs two); use --batch-size 2 or --crop {2 * config.multiple}"
-            )
         self.rank, self.world = _distributed()
         self.run_dir, self.train, self.val, self.opts, self.device = run_dir, train, val, opts, device
         self.quiet = quiet or self.rank != 0
@@ -387,6 +391,7 @@ def run_training(
     assert spec is not None
     library, train, val, opts = _load_inputs(spec)
     config = config_from_dict(spec.architecture)
+    check_options(opts, config)
     run_dir.mkdir(parents=True, exist_ok=True)
     provenance = {
         "spec": _jsonable(asdict(spec)),

@@ -40,6 +40,8 @@ def main(ctx: click.Context, verbose: int) -> None:
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s: %(message)s")
+    if not verbose:  # GDAL's own messages repeat what the one-line error says; -v shows them
+        logging.getLogger("rasterio").setLevel(logging.CRITICAL)
 
 
 from . import evaluate, library, synthesize, train  # noqa: E402  (register the subcommands)
