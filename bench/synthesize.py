@@ -4,7 +4,7 @@ Usage: python bench/synthesize.py [SIZE ...] [--workdir DIR] [--model PATH] [--m
 
 Each input is the bundled NAIP example mirrored out to SIZE x SIZE (written window by window);
 the run writes the HSI (int16) and the top-8 abundance raster. Peak RSS is that of the
-``inss-geo`` process alone (``os.wait4``).
+``inss-geo`` process alone (its ``VmHWM``; see ``measure.py``).
 
 Roofline: the model's FLOPs per output pixel are counted by torch's FlopCounterMode on one
 tile (U-Net + T) and one block (mixing) of the architecture, i.e. one pass per pixel with no
@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import rasterio
 from rasterio.windows import Window
+
+from measure import run_measured  # bench/ is on sys.path when this runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "inss_geo" / "data" / "example_naip_rgb.tif"
@@ -98,18 +99,14 @@ def run(size: int, workdir: Path, model: str | None, mixing: bool, extra: list[s
         cmd += ["--model", model]
     if mixing:
         cmd += ["--mixing", str(workdir / f"mix_{size}.envi")]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    stderr = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
+    status, seconds, peak_mb, stderr = run_measured(cmd)
     stages = next((json.loads(line)["stages_s"] for line in stderr.splitlines() if '"stages_s"' in line), {})
     if status != 0:
         raise SystemExit(f"synthesize failed for {size}: status {status}")
     for f in workdir.glob(f"*_{size}*"):
         f.unlink()
     return {"size": size, "seconds": round(seconds, 1), "mpx_per_s": round(size * size / seconds / 1e6, 4),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "stages_s": stages}
+            "peak_rss_mb": round(peak_mb, 1), "stages_s": stages}
 
 
 def main() -> None:
@@ -131,9 +128,13 @@ def main() -> None:
         r["roofline_fraction"] = round(r["mpx_per_s"] * 1e6 * flops["total"] / (peak * 1e9), 4)
         results.append(r)
         print(json.dumps(r), file=sys.stderr, flush=True)
+    # linear cost: time ratio / pixel ratio between consecutive sizes (1.0 = exactly linear)
+    scaling = [{"sizes": [a["size"], b["size"]],
+                "time_ratio_per_pixel_ratio": round(b["seconds"] / a["seconds"] / (b["size"] / a["size"]) ** 2, 3)}
+               for a, b in zip(results, results[1:])]
     print(json.dumps({"cpu_count": os.cpu_count(), "python": sys.version.split()[0], "options": extra,
                       "flops_per_pixel": {k: round(v) for k, v in flops.items()},
-                      "matmul_fp32_gflops": round(peak, 1), "results": results}, indent=2))
+                      "matmul_fp32_gflops": round(peak, 1), "results": results, "scaling": scaling}, indent=2))
 
 
 if __name__ == "__main__":

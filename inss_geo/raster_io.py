@@ -32,6 +32,8 @@ FORMATS = {".envi": "ENVI", ".img": "ENVI", ".bsq": "ENVI", ".bil": "ENVI", ".bi
 
 #: Band count from which ENVI BIP rows are written directly rather than through GDAL.
 RAW_BANDS = 1000
+#: write back and drop an output's cached pages after this many bytes (see ``_release_cache``)
+SYNC_BYTES = 256 * 2**20
 
 
 def output_format(path: str | Path, fmt: str | None) -> str:
@@ -97,6 +99,7 @@ class OutputRaster:
         self.fmt = fmt
         self._tmpdir = Path(tempfile.mkdtemp(prefix=temp_prefix(self.final), suffix=".part", dir=self.final.parent or "."))
         self.tmp = self._tmpdir / self.final.name
+        self._unsynced = 0  # bytes written since the page cache was last released
         try:
             opts = dict(profile)
             if fmt == "ENVI":
@@ -138,12 +141,33 @@ class OutputRaster:
         """Write (bands, h, w) at pixel (row, col)."""
         if self._raw is None:
             self.ds.write(data, window=Window(col, row, data.shape[2], data.shape[1]))
+        else:
+            _, width, bands = self._shape
+            pixels = np.ascontiguousarray(data.transpose(1, 2, 0), dtype=self._dtype)  # (h, w, bands)
+            for r in range(pixels.shape[0]):
+                self._raw.seek(((row + r) * width + col) * bands * self._dtype.itemsize)
+                pixels[r].tofile(self._raw)
+        self._unsynced += data.nbytes
+        if self._unsynced >= SYNC_BYTES:
+            self._release_cache()
+
+    def _release_cache(self) -> None:
+        """Write back and drop the OS's cached pages of this file.
+
+        An output larger than memory would otherwise fill the page cache, and every allocation of
+        the model then waits for the kernel to reclaim it (measured: 2x slower U-Net at 8192²).
+        """
+        self._unsynced = 0
+        if self._raw is not None:
+            self._raw.flush()
+        if not hasattr(os, "posix_fadvise"):
             return
-        _, width, bands = self._shape
-        pixels = np.ascontiguousarray(data.transpose(1, 2, 0), dtype=self._dtype)  # (h, w, bands)
-        for r in range(pixels.shape[0]):
-            self._raw.seek(((row + r) * width + col) * bands * self._dtype.itemsize)
-            pixels[r].tofile(self._raw)
+        fd = os.open(self.tmp, os.O_RDONLY)
+        try:
+            os.fdatasync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
 
     def commit(self) -> Path:
         """Close, convert to COG if asked, and move the files into place."""

@@ -1,0 +1,53 @@
+"""How far mixed precision moves the synthesized HSI from fp32, on the bundled example.
+
+Usage: python bench/precision.py [--device cpu|cuda] [--precisions bf16 fp16] [--workdir DIR]
+
+Runs ``inss-geo synthesize`` once per precision (same tiles, float32 output) and reports, over
+valid pixels: mean |diff| / mean |fp32| and the largest |diff| in the output's radiance units.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import rasterio
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "inss_geo" / "data" / "example_naip_rgb.tif"
+
+
+def synthesize(out: Path, device: str, precision: str) -> tuple[np.ndarray, np.ndarray, float]:
+    cmd = [sys.executable, "-m", "inss_geo", "synthesize", str(EXAMPLE), "-o", str(out), "--device", device,
+           "--precision", precision, "--overwrite", "-q"]
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    seconds = time.perf_counter() - start
+    with rasterio.open(out) as r:
+        return r.read(), r.dataset_mask() > 0, seconds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--precisions", nargs="+", default=["bf16"])
+    ap.add_argument("--workdir", type=Path, default=Path("bench_out"))
+    args = ap.parse_args()
+    args.workdir.mkdir(exist_ok=True)
+    ref, valid, ref_s = synthesize(args.workdir / "fp32.tif", args.device, "fp32")
+    report = {"device": args.device, "fp32_seconds": round(ref_s, 1), "results": []}
+    for p in args.precisions:
+        cube, _, s = synthesize(args.workdir / f"{p}.tif", args.device, p)
+        diff = np.abs(cube - ref)[:, valid]
+        report["results"].append({"precision": p, "seconds": round(s, 1),
+                                  "mean_rel_diff": float(diff.mean() / np.abs(ref[:, valid]).mean()),
+                                  "max_abs_diff": float(diff.max()), "fp32_mean": float(np.abs(ref[:, valid]).mean())})
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
