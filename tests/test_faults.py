@@ -140,3 +140,15 @@ def test_disk_full_is_a_clear_error(tmp_path):
     res = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True)
     assert res.stdout == "", f"left in the full directory: {res.stdout}"
     _assert_write_failure(res, full)
+
+
+@pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs user and mount namespaces (unshare -rm) for a read-only mount")
+def test_read_only_output_directory_is_a_clear_error(tmp_path):
+    """chmod does not stop root, so the directory is a read-only mount."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    args = " ".join(f"'{a}'" for a in CLI + _synthesize_args(ro, "-q"))
+    script = f"mount -t tmpfs -o ro,size=1m tmpfs '{ro}' && {args}"
+    res = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True)
+    assert res.returncode == 1, res.stderr
+    assert res.stderr.strip().splitlines()[-1] == f"Error: {ro / 'hsi.envi'}: output directory {ro} is not writable"

@@ -28,8 +28,11 @@ def find_executable() -> str | None:
 
 
 def _pump(stream, lines: queue.Queue) -> None:
-    for line in stream:
-        lines.put(line.rstrip("\n"))
+    try:
+        for line in stream:
+            lines.put(line.rstrip("\n"))
+    except (OSError, ValueError):  # the pipe was closed after a cancel
+        pass
     lines.put(None)
 
 
@@ -40,40 +43,41 @@ def run(argv: list[str], feedback: QgsProcessingFeedback, stop_timeout: float = 
     seconds it is killed. A non-zero exit raises with the CLI's last error line.
     """
     feedback.pushCommandInfo(" ".join(shlex.quote(a) for a in argv))
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=_pump, args=(proc.stderr, lines), daemon=True).start()
-    last_error = ""
-    while True:
-        if feedback.isCanceled():
-            proc.terminate()
+    # the with block closes the pipes, also on cancel
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1) as proc:
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=_pump, args=(proc.stderr, lines), daemon=True).start()
+        last_error = ""
+        while True:
+            if feedback.isCanceled():
+                proc.terminate()
+                try:
+                    proc.wait(stop_timeout)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                raise QgsProcessingException("Canceled: inss-geo was stopped and wrote no output")
             try:
-                proc.wait(stop_timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            raise QgsProcessingException("Canceled: inss-geo was stopped and wrote no output")
-        try:
-            line = lines.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        if line is None:
-            break
-        try:
-            record = json.loads(line)
-        except ValueError:
-            record = None
-        if isinstance(record, dict) and "progress" in record:
-            feedback.setProgress(float(record["progress"]))
-        elif isinstance(record, dict):
-            feedback.pushDebugInfo(line)
-        elif line.startswith("Error"):
-            last_error = line.strip()
-            feedback.reportError(last_error)
-        elif line.strip():
-            feedback.pushWarning(line.strip())
-    out = proc.stdout.read()
-    if proc.wait() != 0:
-        raise QgsProcessingException(last_error or f"inss-geo failed with exit status {proc.returncode}")
-    if out.strip():
-        feedback.pushInfo(out.strip())
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            if isinstance(record, dict) and "progress" in record:
+                feedback.setProgress(float(record["progress"]))
+            elif isinstance(record, dict):
+                feedback.pushDebugInfo(line)
+            elif line.startswith("Error"):
+                last_error = line.strip()
+                feedback.reportError(last_error)
+            elif line.strip():
+                feedback.pushWarning(line.strip())
+        out = proc.stdout.read()
+        if proc.wait() != 0:
+            raise QgsProcessingException(last_error or f"inss-geo failed with exit status {proc.returncode}")
+        if out.strip():
+            feedback.pushInfo(out.strip())
