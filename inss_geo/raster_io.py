@@ -132,8 +132,11 @@ class OutputRaster:
                 self._layout = {"bsq": (c, h, w), "bil": (h, c, w), "bip": (h, w, c)}[interleave]
                 self._dtype = np.dtype(profile["dtype"]).newbyteorder("<")
                 self._raw = open(self.tmp, "r+b")
-                # the space is reserved now: a full disk fails here, not as SIGBUS in a mapped write
-                os.posix_fallocate(self._raw.fileno(), 0, h * w * c * self._dtype.itemsize)
+                size = h * w * c * self._dtype.itemsize
+                if hasattr(os, "posix_fallocate"):  # reserve the space: a full disk fails here, not in a mapped write
+                    os.posix_fallocate(self._raw.fileno(), 0, size)
+                else:  # macOS, Windows: a sparse file
+                    self._raw.truncate(size)
         except BaseException:
             self.abort()  # nothing of a half-opened output stays behind
             raise
