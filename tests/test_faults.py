@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import filecmp
 import resource
+import shlex
 import shutil
 import signal
 import subprocess
@@ -130,25 +131,33 @@ def _can_mount_tmpfs() -> bool:
     return probe.returncode == 0
 
 
-@pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs user and mount namespaces (unshare -rm) for a small tmpfs")
+def _synthesize_on_tmpfs(directory: Path, mount_options: str) -> subprocess.CompletedProcess:
+    """Synthesize into ``directory`` with a tmpfs mounted there (in a private mount namespace),
+    then list what is left in it on stdout."""
+    command = shlex.join(CLI + _synthesize_args(directory, "-q"))
+    where = shlex.quote(str(directory))
+    script = f"mount -t tmpfs -o {mount_options} tmpfs {where} && {command}; rc=$?; ls -A {where}; exit $rc"
+    return subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True)
+
+
+needs_mounts = pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs user and mount namespaces (unshare -rm)")
+
+
+@needs_mounts
 def test_disk_full_is_a_clear_error(tmp_path):
-    """A 3 MB tmpfs holds the first blocks but not the whole HSI: the run must fail cleanly."""
+    """A 3 MB tmpfs cannot hold the outputs: the run must fail cleanly and leave nothing."""
     full = tmp_path / "full"
     full.mkdir()
-    args = " ".join(f"'{a}'" for a in CLI + _synthesize_args(full, "-q"))
-    script = f"mount -t tmpfs -o size=3m tmpfs '{full}' && {args}; rc=$?; ls -A '{full}'; exit $rc"
-    res = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True)
+    res = _synthesize_on_tmpfs(full, "size=3m")
     assert res.stdout == "", f"left in the full directory: {res.stdout}"
     _assert_write_failure(res, full)
 
 
-@pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs user and mount namespaces (unshare -rm) for a read-only mount")
+@needs_mounts
 def test_read_only_output_directory_is_a_clear_error(tmp_path):
     """chmod does not stop root, so the directory is a read-only mount."""
     ro = tmp_path / "ro"
     ro.mkdir()
-    args = " ".join(f"'{a}'" for a in CLI + _synthesize_args(ro, "-q"))
-    script = f"mount -t tmpfs -o ro,size=1m tmpfs '{ro}' && {args}"
-    res = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True)
+    res = _synthesize_on_tmpfs(ro, "ro,size=1m")
     assert res.returncode == 1, res.stderr
     assert res.stderr.strip().splitlines()[-1] == f"Error: {ro / 'hsi.envi'}: output directory {ro} is not writable"
