@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import rasterio
+
+from measure import run_measured  # bench/ is on sys.path when this runs as a script
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "inss_geo" / "data" / "example_naip_rgb.tif"
 
@@ -24,9 +24,9 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "inss_geo" / "data" / "exampl
 def synthesize(out: Path, device: str, precision: str) -> tuple[np.ndarray, np.ndarray, float]:
     cmd = [sys.executable, "-m", "inss_geo", "synthesize", str(EXAMPLE), "-o", str(out), "--device", device,
            "--precision", precision, "--overwrite", "-q"]
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True)
-    seconds = time.perf_counter() - start
+    status, seconds, _, stderr = run_measured(cmd)
+    if status:
+        raise SystemExit(f"synthesize failed at {precision}: {stderr.strip()}")
     with rasterio.open(out) as r:
         return r.read(), r.dataset_mask() > 0, seconds
 

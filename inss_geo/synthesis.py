@@ -224,6 +224,7 @@ class _Outputs:
                                                "output_scale": model.config.output_scale,
                                                "t": [round(float(v), 6) for v in model.t.clamp_min(0).detach().cpu()]})}
             # tens of thousands of bands: no per-band names (GDAL rewrites its aux file per name)
+            # (as a GeoTIFF: its blocks, stride / D, are below the format's 16-pixel tile minimum)
             self.phi = self._open(opts.mixing, None, grid, [], interleave="bip", tags=tags, block=256)
             self.orders = self._open(orders_path(opts.mixing), None, {**base, "count": model.config.order - 1, "dtype": "float32",
                                                          "nodata": -1.0},
