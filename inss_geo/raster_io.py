@@ -32,6 +32,10 @@ FORMATS = {".envi": "ENVI", ".img": "ENVI", ".bsq": "ENVI", ".bil": "ENVI", ".bi
 
 #: write back and drop an output's cached pages after this many bytes (see ``_release_cache``)
 SYNC_BYTES = 256 * 2**20
+#: rows of a block written through one memory map: each touched page is mapped (and counted in
+#: the process's memory) until the map is dropped, and in BIL or BSQ every row of every band
+#: touches its own page, so a whole 384-row, 224-band block would map 350 MB
+ROWS_PER_MAP = 16
 
 
 def output_format(path: str | Path, fmt: str | None) -> str:
@@ -157,17 +161,20 @@ class OutputRaster:
         GDAL's raw driver rewrites whole scanlines through its block cache for each window, which
         costs time in proportion to the raster's width (565 ms per 128x128 224-band window at
         8192 wide, 168 ms at 2048); here a window touches only its own bytes. The map is dropped
-        after each write so that its pages never count in this process's memory.
+        after every ``ROWS_PER_MAP`` rows so that few of its pages count in this process's memory.
         """
-        h, w = data.shape[1:]
-        mapped = np.memmap(self._raw, dtype=self._dtype, mode="r+", shape=self._layout)
-        if self._interleave == "bsq":
-            mapped[:, row : row + h, col : col + w] = data
-        elif self._interleave == "bil":
-            mapped[row : row + h, :, col : col + w] = data.transpose(1, 0, 2)
-        else:
-            mapped[row : row + h, col : col + w, :] = data.transpose(1, 2, 0)
-        del mapped
+        w = data.shape[2]
+        for r0 in range(0, data.shape[1], ROWS_PER_MAP):
+            part = data[:, r0 : r0 + ROWS_PER_MAP]
+            y0, y1 = row + r0, row + r0 + part.shape[1]
+            mapped = np.memmap(self._raw, dtype=self._dtype, mode="r+", shape=self._layout)
+            if self._interleave == "bsq":
+                mapped[:, y0:y1, col : col + w] = part
+            elif self._interleave == "bil":
+                mapped[y0:y1, :, col : col + w] = part.transpose(1, 0, 2)
+            else:
+                mapped[y0:y1, col : col + w, :] = part.transpose(1, 2, 0)
+            del mapped
 
     def _release_cache(self, row: int) -> None:
         """Write back and drop the OS's cached pages of this file that no later write touches.

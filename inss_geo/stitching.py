@@ -26,7 +26,7 @@ from .tiling import TileGrid
 class Block:
     """A finished region in padded-raster pixel coordinates and each layer's blended values.
 
-    ``layers[name]`` is (C, (y1 - y0) / pixels, (x1 - x0) / pixels) for that layer.
+    ``layers[name]`` is ((y1 - y0) / pixels, (x1 - x0) / pixels, C) for that layer, channels last.
     """
 
     y0: int
@@ -52,15 +52,15 @@ class _Strip:
         self.fh.seek(col0 * self.rows * self.channels * 4)
 
     def write(self, col0: int, data: np.ndarray) -> None:
-        """Park data (C, rows, w) of the tile column starting at ``col0``."""
+        """Park data (rows, w, C) of the tile column starting at ``col0``."""
         self._seek(col0)
         np.ascontiguousarray(data, dtype=np.float32).tofile(self.fh)
 
     def read(self, col0: int, width: int) -> np.ndarray:
-        """The (C, rows, width) chunk parked for the tile column starting at ``col0``."""
+        """The (rows, width, C) chunk parked for the tile column starting at ``col0``."""
         self._seek(col0)
         count = self.channels * self.rows * width
-        return np.fromfile(self.fh, dtype=np.float32, count=count).reshape(self.channels, self.rows, width)
+        return np.fromfile(self.fh, dtype=np.float32, count=count).reshape(self.rows, width, self.channels)
 
     def close(self) -> None:
         self.fh.close()
@@ -95,7 +95,8 @@ class Stitcher:
     def add(self, i: int, j: int, tiles: dict[str, np.ndarray]) -> Block:
         """Add tile (i, j) (row-major order) and return the block it finishes.
 
-        ``tiles[name]`` is (C, tile_h / px, tile_w / px) for each layer.
+        ``tiles[name]`` is (tile_h / px, tile_w / px, C) for each layer, channels last (the layout
+        the per-pixel mixing reads). The tiles are consumed: they are weighted in place.
         """
         if (i, j) != self._next:
             raise ValueError(f"tiles must arrive in row-major order: expected {self._next}, got {(i, j)}")
@@ -105,23 +106,24 @@ class Stitcher:
         out = {}
         for name, tile in tiles.items():
             px = self.layers[name][1]
-            wy = self.rows.weights(i, (np.arange(tile.shape[1]) + 0.5) * px)
-            wx = self.cols.weights(j, (np.arange(tile.shape[2]) + 0.5) * px)
+            wy = self.rows.weights(i, (np.arange(tile.shape[0]) + 0.5) * px)
+            wx = self.cols.weights(j, (np.arange(tile.shape[1]) + 0.5) * px)
             # torch for the arithmetic: multi-threaded, on the same memory as the numpy arrays
-            weights = torch.from_numpy((wy[:, None] * wx[None, :]).astype(np.float32))
-            acc = (torch.from_numpy(np.asarray(tile, dtype=np.float32)) * weights).numpy()
+            weights = torch.from_numpy((wy[:, None, None] * wx[None, :, None]).astype(np.float32))
+            acc = np.asarray(tile, dtype=np.float32)
+            torch.from_numpy(acc).mul_(weights)
             if j > 0:
                 carry = self._carry.pop(name)
-                _add_into(acc[:, :, : carry.shape[2]], carry)
+                _add_into(acc[:, : carry.shape[1]], carry)
             dh, dw = done_h // px, done_w // px
             if i > 0:
                 strip = self._strips[name]
-                _add_into(acc[:, : strip.rows, :dw], strip.read(x0 // px, dw))
+                _add_into(acc[: strip.rows, :dw], strip.read(x0 // px, dw))
             if j < self.cols.count - 1:
-                self._carry[name] = acc[:, :, dw:]  # a view: disjoint from the block returned
+                self._carry[name] = acc[:, dw:].copy()  # a copy, so the rest of the tile can be freed
             if i < self.rows.count - 1:
-                self._strips[name].write(x0 // px, acc[:, dh:, :dw])
-            out[name] = acc[:, :dh, :dw]
+                self._strips[name].write(x0 // px, acc[dh:, :dw])
+            out[name] = acc[:dh, :dw]
         return Block(y0, y0 + done_h, x0, x0 + done_w, out)
 
     def close(self) -> None:

@@ -53,7 +53,7 @@ ABUNDANCE_UINT16_UNITS = 10000.0
 class SynthesisOptions:
     """``inss-geo synthesize`` options (see the command's help)."""
 
-    tile: int = 256
+    tile: int = 512
     overlap: int = 128
     batch_size: int = 1
     device: str = "cpu"
@@ -239,7 +239,10 @@ class _Outputs:
 
     def write(self, y0: int, x0: int, h: int, w: int, abundance: np.ndarray, phi: np.ndarray | None,
               valid: np.ndarray, device: torch.device) -> None:
-        """Mix a finished block and write every output's part of it (cropped to the raster)."""
+        """Mix a finished block and write every output's part of it (cropped to the raster).
+
+        ``abundance`` (H, W, N) and ``phi`` (H/D, W/D, P) are channels last, as stitched.
+        """
         m = self.model
         if valid.any():
             a = torch.from_numpy(abundance).to(device)
@@ -247,31 +250,32 @@ class _Outputs:
             hsi, rel = m.mixing.mix_block(a, p, m.t.clamp_min(0).detach(), m.library)
         else:  # nodata or outside the AOI: nothing to mix
             hsi, rel = torch.zeros(m.library.shape[0], h, w), torch.zeros(m.config.order - 1, h, w)
-        hsi = hsi[:, :h, :w].float().cpu().numpy()
+        hsi = hsi[:, :h, :w].float().cpu()  # a block of its own: scaled in place
         invalid = ~valid
         if self.opts.dtype == "int16":
-            out = np.clip(np.rint(hsi * INT16_UNITS), -32767, 32767).astype(np.int16)
+            out = hsi.mul_(INT16_UNITS).round_().clamp_(-32767, 32767).to(torch.int16).numpy()
         else:
-            out = (hsi * self.scale).astype(np.float32)
+            out = hsi.mul_(self.scale).numpy()
         out[:, invalid] = HSI_NODATA[self.opts.dtype]
         self.writer.put(self.hsi, out, y0, x0)
         if self.abundance is not None:
-            ab = abundance[:, :h, :w]
+            ab = abundance[:h, :w]
             if self.opts.abundance_top_k:
                 k = self.opts.abundance_top_k
-                frac, idx = torch.from_numpy(ab).topk(k, dim=0)
-                block = torch.cat([frac, idx.float()]).numpy()
+                frac, idx = torch.from_numpy(ab).topk(k, dim=2)
+                block = torch.cat([frac, idx.float()], dim=2).permute(2, 0, 1).contiguous().numpy()
                 block[:, invalid] = -1.0
             elif self.opts.abundance_dtype == "uint16":
-                block = np.clip(np.rint(ab * ABUNDANCE_UINT16_UNITS), 0, 65534).astype(np.uint16)
+                block = np.clip(np.rint(ab * ABUNDANCE_UINT16_UNITS), 0, 65534).astype(np.uint16).transpose(2, 0, 1)
                 block[:, invalid] = ABUNDANCE_NODATA["uint16"]
             else:
-                block = ab.astype(np.float32)
+                block = ab.astype(np.float32).transpose(2, 0, 1)
                 block[:, invalid] = -1.0
             self.writer.put(self.abundance, block, y0, x0)
         if self.phi is not None:
             d = m.config.downscale
-            self.writer.put(self.phi, phi[:, : math.ceil(h / d), : math.ceil(w / d)].astype(np.float32), y0 // d, x0 // d)
+            grid = phi[: math.ceil(h / d), : math.ceil(w / d)].astype(np.float32).transpose(2, 0, 1)
+            self.writer.put(self.phi, grid, y0 // d, x0 // d)
             rel = rel[:, :h, :w].float().cpu().numpy()
             rel[:, invalid] = -1.0
             self.writer.put(self.orders, rel.astype(np.float32), y0, x0)
@@ -304,6 +308,9 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
         raise ConfigError("--abundance-top-k must be at least 1")
     device = torch.device(opts.device)
     model, contract = load_checkpoint(model_path or default_model_path(), device)
+    # channels last: the convolutions run faster, and the abundance softmax, the stitcher and
+    # the mixing all want each pixel's channels contiguous
+    model.to(memory_format=torch.channels_last)
     sensor = Sensor.from_config(contract["sensor"])
     with rasterio.Env(GDAL_CACHEMAX=64), _open_input(input_path) as src:
         bands = choose_rgb_bands(src, opts.rgb_bands, opts.from_hsi, sensor)
@@ -356,7 +363,7 @@ def _read_batch(src, frame: _Frame, bands, scaler, rows, cols, batch, pin: bool)
         inside = frame.inside(src, y0, x0, rows.tile, cols.tile)
         inputs.append(scaler(rgb))
         masks.append(mask if inside is None else mask & inside)
-    x = torch.from_numpy(np.stack(inputs))
+    x = torch.from_numpy(np.stack(inputs)).contiguous(memory_format=torch.channels_last)
     return (x.pin_memory() if pin else x), masks
 
 
@@ -391,26 +398,50 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
             if b + 1 < len(batches):
                 pending = reader.submit(read, batches[b + 1])
             live = [n for n, mask in enumerate(masks) if mask.any()]
-            results: dict[int, dict[str, np.ndarray]] = {}
+            tiles: list[dict[str, np.ndarray] | None] = [None] * len(batch)
             if live:
-                with clock("model"), torch.no_grad(), autocast:
-                    logits, feature = model.unet((x if len(live) == len(batch) else x[live]).to(device, non_blocking=True))
-                    abundance = torch.softmax(logits.float(), dim=1).cpu().numpy()
-                    phi = model.transform(feature).float().cpu().numpy() if model.transform is not None else None
-                for slot, n in enumerate(live):
-                    results[n] = {"abundance": abundance[slot], **({"phi": phi[slot]} if phi is not None else {})}
+                with clock("model"), autocast:
+                    for slot, predicted in enumerate(_predict(model, x if len(live) == len(batch) else x[live], device)):
+                        tiles[live[slot]] = predicted
             for n, (i, j) in enumerate(batch):
-                tiles = results.get(n) or {name: np.zeros((c, rows.tile // px, cols.tile // px), np.float32)
-                                           for name, (c, px) in layers.items()}
-                with clock("blend"):
-                    block = stitcher.add(i, j, tiles)
-                with clock("mix + queue"):
-                    _write_block(frame, block, masks[n], outputs, device)
+                tile = tiles[n] or {name: np.zeros((rows.tile // px, cols.tile // px, c), np.float32)
+                                    for name, (c, px) in layers.items()}
+                tiles[n] = None  # a finished tile must not outlive its block: at 512 pixels it is 360 MB
+                _stitch_and_write(stitcher, i, j, tile, frame, masks[n], outputs, device, clock)
+                del tile
                 done += 1
                 bar.update(1)
                 if progress:
                     progress(100.0 * done / len(order))
     bar.close()
+
+
+@torch.no_grad()
+def _predict(model: INSS, x: torch.Tensor, device: torch.device) -> list[dict[str, np.ndarray]]:
+    """Abundances (tile, tile, N) and phi (tile/D, tile/D, P) of each tile in a batch, channels last.
+
+    The softmax runs in place on the logits: at 512-pixel tiles each of them is 360 MB.
+    """
+    logits, feature = model.unet(x.to(device, non_blocking=True))
+    a = logits.float().permute(0, 2, 3, 1)  # (B, H, W, N): contiguous, as the model runs channels last
+    a = a.sub_(a.amax(dim=3, keepdim=True)).exp_()
+    abundance = _channels_last(a.div_(a.sum(dim=3, keepdim=True)))
+    phi = _channels_last(model.transform(feature).float().permute(0, 2, 3, 1)) if model.transform is not None else None
+    return [{"abundance": abundance[n], **({"phi": phi[n]} if phi is not None else {})} for n in range(len(x))]
+
+
+def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.ndarray], frame: _Frame,
+                      tile_valid: np.ndarray, outputs: _Outputs, device: torch.device, clock: StageClock) -> None:
+    """Blend tile (i, j) in and write the block it finishes (its arrays are freed on return)."""
+    with clock("blend"):
+        block = stitcher.add(i, j, tile)
+    with clock("mix + queue"):
+        _write_block(frame, block, tile_valid, outputs, device)
+
+
+def _channels_last(x: torch.Tensor) -> np.ndarray:
+    """(B, H, W, C) on any device -> a C-contiguous numpy array (no copy when it already is)."""
+    return x.cpu().contiguous().numpy()
 
 
 def _write_block(src: _Frame, block, tile_valid: np.ndarray, outputs: _Outputs, device: torch.device) -> None:

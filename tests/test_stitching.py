@@ -11,21 +11,21 @@ def test_constant_tiles_reassemble_exactly(shape):
     h, w = shape
     rows, cols = make_grid(h, 128, 64, 64), make_grid(w, 128, 64, 64)
     rng = np.random.default_rng(0)
-    image = rng.random((3, rows.padded, cols.padded)).astype(np.float32)
-    coarse = rng.random((5, rows.padded // 16, cols.padded // 16)).astype(np.float32)
+    image = rng.random((rows.padded, cols.padded, 3)).astype(np.float32)
+    coarse = rng.random((rows.padded // 16, cols.padded // 16, 5)).astype(np.float32)
     out = np.zeros_like(image)
     out_c = np.zeros_like(coarse)
-    seen = np.zeros(image.shape[1:], int)
+    seen = np.zeros(image.shape[:2], int)
     with Stitcher(rows, cols, {"a": (3, 1), "phi": (5, 16)}) as st:
         for i in range(rows.count):
             for j in range(cols.count):
                 y, x = rows.origin(i), cols.origin(j)
                 b = st.add(i, j, {
-                    "a": image[:, y : y + rows.tile, x : x + cols.tile],
-                    "phi": coarse[:, y // 16 : (y + rows.tile) // 16, x // 16 : (x + cols.tile) // 16],
+                    "a": image[y : y + rows.tile, x : x + cols.tile].copy(),
+                    "phi": coarse[y // 16 : (y + rows.tile) // 16, x // 16 : (x + cols.tile) // 16].copy(),
                 })
-                out[:, b.y0 : b.y1, b.x0 : b.x1] = b.layers["a"]
-                out_c[:, b.y0 // 16 : b.y1 // 16, b.x0 // 16 : b.x1 // 16] = b.layers["phi"]
+                out[b.y0 : b.y1, b.x0 : b.x1] = b.layers["a"]
+                out_c[b.y0 // 16 : b.y1 // 16, b.x0 // 16 : b.x1 // 16] = b.layers["phi"]
                 seen[b.y0 : b.y1, b.x0 : b.x1] += 1
     assert (seen == 1).all(), "every pixel is finished exactly once"
     np.testing.assert_allclose(out, image, rtol=1e-6)
@@ -35,4 +35,4 @@ def test_constant_tiles_reassemble_exactly(shape):
 def test_tiles_out_of_order_are_refused():
     rows = cols = make_grid(300, 128, 64, 64)
     with Stitcher(rows, cols, {"a": (1, 1)}) as st, pytest.raises(ValueError, match="row-major"):
-        st.add(0, 1, {"a": np.zeros((1, 128, 128))})
+        st.add(0, 1, {"a": np.zeros((128, 128, 1))})

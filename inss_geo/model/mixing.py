@@ -33,8 +33,13 @@ class FeatureTransform(nn.Module):
             self.out.bias.copy_(base)
 
     def forward(self, feature: torch.Tensor) -> torch.Tensor:
-        """feature: (B, C_f, h, w) -> phi: (B, P, h, w)."""
-        return self.out(self.conv(feature))
+        """feature: (B, C_f, h, w) -> phi: (B, P, h, w), a channels-last view.
+
+        The 1x1 convolution runs as one matrix product over cells that writes each cell's P
+        parameters contiguously, the layout the mixing reads (P is tens of thousands).
+        """
+        x = self.conv(feature).permute(0, 2, 3, 1)  # (B, h, w, width)
+        return F.linear(x, self.out.weight.flatten(1), self.out.bias).permute(0, 3, 1, 2)
 
 
 def positional_encoding(downscale: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
@@ -103,74 +108,82 @@ class NeuralMixing(nn.Module):
         """
         b, _, h, w = abundance.shape
         gh, gw = h // self.downscale, w // self.downscale
-        params = None if phi is None else self.cell_parameters(phi)
-        out, linear, orders = self.mix_cells(self.to_cells(abundance), params, t, library)
+        params = None if phi is None else phi.permute(0, 2, 3, 1).reshape(-1, phi.shape[1])
+        out, linear, orders = self.mix_cells(self.to_cells(abundance.permute(0, 2, 3, 1)), params, t, library)
         return self._unfold(out, b, gh, gw), self._unfold(linear, b, gh, gw), [
             self._unfold(o, b, gh, gw) for o in orders
         ]
 
     def to_cells(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) -> (B * H/D * W/D, D*D, C): pixels grouped by cell, row-major inside."""
-        b, c, h, w = x.shape
+        """Channels-last (B, H, W, C) -> (B * H/D * W/D, D*D, C): pixels grouped by cell, row-major
+        inside. Each pixel's C values stay one contiguous run, so the copy is cheap."""
+        b, h, w, c = x.shape
         d = self.downscale
-        return x.reshape(b, c, h // d, d, w // d, d).permute(0, 2, 4, 3, 5, 1).reshape(-1, d * d, c)
-
-    @staticmethod
-    def cell_parameters(phi: torch.Tensor) -> torch.Tensor:
-        """(B, P, gh, gw) -> (cells, P): one parameter vector per cell, in ``to_cells`` order."""
-        return phi.permute(0, 2, 3, 1).reshape(-1, phi.shape[1])
+        return x.reshape(b, h // d, d, w // d, d, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, d * d, c)
 
     def mix_cells(
         self, a: torch.Tensor, params: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-        """Mix pixels grouped by cell: a (cells, D*D, N), params (cells, P) -> (cells, D*D, K) each.
+        """Mix pixels grouped by cell: a (cells, D*D, N), params (cells, P) -> (K, cells * D*D) each.
 
-        Returns (s, l, [e^2, ..., e^k]). Any subset of cells can be mixed on its own, which is
+        Returns (s, l, [e^2, ..., e^k]). The per-cell MLPs run as batched matmuls over cells; the
+        products with R, most of the work, are single large matmuls that emit K-major results,
+        the layout of the output raster. Any subset of cells can be mixed on its own, which is
         how synthesis mixes a block in cache-sized chunks.
         """
-        linear = a @ (library.T * t)  # t * (R A_p): t scales R's rows, one pass fewer
+        pixels = a.reshape(-1, a.shape[2])  # (cells * D*D, N)
+        linear = (library * t[:, None]) @ pixels.T  # t * (R A_p): t scales R's rows, one pass fewer
         out, e, orders = linear, linear, []
         if self.order > 1:
-            pe = positional_encoding(self.downscale, a.device, a.dtype).expand(a.shape[0], -1, -1)
-            x_in = torch.cat([a, pe], dim=2)  # (cells, D*D, n_in)
+            pe = positional_encoding(self.downscale, a.device, a.dtype)  # (D*D, 4 log2 D)
+            n = self.n_spectra
             for k in range(self.order - 1):
                 w1, b1, w2, b2 = self._unpack(params, k)
-                h1 = F.leaky_relu(torch.bmm(x_in, w1) + b1, 0.2)  # (cells, D*D, hidden)
-                h2 = F.leaky_relu(torch.bmm(h1, w2) + b2, 0.2)  # (cells, D*D, N)
-                x_k = self.output_scale * torch.tanh(h2 @ library.T)  # (cells, D*D, K)
-                e = e * x_k
+                # W1 [A_p, E_p] + b1 = W1_A A_p + (W1_E E_p + b1): the second term is per cell, not per pixel
+                bias1 = torch.baddbmm(b1, pe.expand(a.shape[0], -1, -1), w1[:, n:])  # (cells, D*D, hidden)
+                # in place where autograd allows it: fresh tensors cost page faults on every chunk
+                h1 = F.leaky_relu_(torch.baddbmm(bias1, a, w1[:, :n]), 0.2)  # (cells, D*D, hidden)
+                h2 = F.leaky_relu_(torch.baddbmm(b2, h1, w2), 0.2)  # (cells, D*D, N)
+                x_k = torch.tanh_(library @ h2.reshape(-1, n).T)  # (K, cells * D*D)
+                e = torch.mul(e, x_k).mul_(self.output_scale)
                 orders.append(e)
-                out = out + e
+                out = out + e if k == 0 else out.add_(e)
         return out, linear, orders
 
     @torch.no_grad()
     def mix_block(
         self, abundance: torch.Tensor, phi: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
-        cells_per_chunk: int = 64,
+        cells_per_chunk: int = 16,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inference on one block: A (N, H, W) and phi (P, H/D, W/D) -> s (K, H, W) and
-        ||e^k|| / ||l|| (order - 1, H, W).
+        """Inference on one block, channels-last: A (H, W, N) and phi (H/D, W/D, P) -> s (K, H, W)
+        and ||e^k|| / ||l|| (order - 1, H, W).
 
-        Mixed a few cells at a time so the intermediates stay in cache (the mixing is per
-        pixel, so chunks are independent); only s and the order norms are laid back out.
+        Mixed a few cells of one cell row at a time so the intermediates stay in cache (the
+        mixing is per pixel, so chunks are independent); each chunk's results go straight into
+        their place in the band-major outputs.
         """
-        _, h, w = abundance.shape
-        gh, gw = h // self.downscale, w // self.downscale
-        cells = self.to_cells(abundance[None])
-        params = None if phi is None else self.cell_parameters(phi[None])
-        s = torch.empty(cells.shape[0], cells.shape[1], library.shape[0], dtype=cells.dtype, device=cells.device)
-        rel = torch.empty(cells.shape[0], cells.shape[1], self.order - 1, dtype=cells.dtype, device=cells.device)
-        for c0 in range(0, cells.shape[0], cells_per_chunk):
-            part = slice(c0, c0 + cells_per_chunk)
-            out, linear, orders = self.mix_cells(cells[part], None if params is None else params[part], t, library)
-            s[part] = out
-            lnorm = linear.norm(dim=2).clamp_min(1e-12)
-            for k, e in enumerate(orders):
-                rel[part, :, k] = e.norm(dim=2) / lnorm
-        return self._unfold(s, 1, gh, gw)[0], self._unfold(rel, 1, gh, gw)[0]
+        h, w, n = abundance.shape
+        d = self.downscale
+        gh, gw = h // d, w // d
+        params = None if phi is None else phi.reshape(gh * gw, -1)
+        s = torch.empty(library.shape[0], gh, d, gw, d, dtype=abundance.dtype, device=abundance.device)
+        rel = torch.empty(self.order - 1, gh, d, gw, d, dtype=abundance.dtype, device=abundance.device)
+        cells = abundance.reshape(gh, d, gw, d, n)
+        for gy in range(gh):
+            for c0 in range(0, gw, cells_per_chunk):
+                c1 = min(gw, c0 + cells_per_chunk)
+                a = cells[gy, :, c0:c1].transpose(0, 1).reshape(c1 - c0, d * d, n)
+                part = None if params is None else params[gy * gw + c0 : gy * gw + c1]
+                out, linear, orders = self.mix_cells(a, part, t, library)
+                s[:, gy, :, c0:c1] = out.reshape(-1, c1 - c0, d, d).transpose(1, 2)
+                lnorm = linear.square().sum(0).sqrt_().clamp_min_(1e-12)
+                for k, e in enumerate(orders):
+                    rel[k, gy, :, c0:c1] = (e.square().sum(0).sqrt_() / lnorm).reshape(c1 - c0, d, d).transpose(0, 1)
+        return s.reshape(-1, h, w), rel.reshape(-1, h, w)
 
     def _unpack(self, params: torch.Tensor, k: int) -> list[torch.Tensor]:
-        """Order k's (W1, b1, W2, b2) from phi, shaped for batched matmul over cells."""
+        """Order k's W1 (cells, n_in, hidden), b1 (cells, 1, hidden), W2 (cells, hidden, N) and
+        b2 (cells, 1, N) from phi, shaped for batched matmul over cells."""
         cells = params.shape[0]
         start = k * self.params_per_order
         out = []
@@ -183,7 +196,7 @@ class NeuralMixing(nn.Module):
         return out
 
     def _unfold(self, x: torch.Tensor, b: int, gh: int, gw: int) -> torch.Tensor:
-        """(cells, D*D, K) -> (B, K, H, W)."""
+        """(K, cells * D*D) -> (B, K, H, W)."""
         d = self.downscale
-        k = x.shape[-1]
-        return x.reshape(b, gh, gw, d, d, k).permute(0, 5, 1, 3, 2, 4).reshape(b, k, gh * d, gw * d)
+        k = x.shape[0]
+        return x.reshape(k, b, gh, gw, d, d).permute(1, 0, 2, 4, 3, 5).reshape(b, k, gh * d, gw * d)
