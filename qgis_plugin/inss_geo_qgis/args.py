@@ -19,7 +19,7 @@ def synthesize_args(
     rgb_bands: str = "",
     model: str = "",
     input_scale: str = "auto",
-    tile: int = 256,
+    tile: int = 512,
     overlap: int = 128,
     device: int = 0,
     fmt: int = 0,

@@ -8,7 +8,7 @@ def test_defaults_map_to_the_cli_defaults_plus_json_progress():
     assert argv[:5] == ["/opt/inss-geo", "synthesize", "in.tif", "-o", "out.envi"]
     pairs = {argv[i]: argv[i + 1] for i in range(5, len(argv) - 1) if argv[i].startswith("--")}
     assert {k: pairs[k] for k in ("--tile", "--overlap", "--device", "--dtype", "--input-scale", "--progress")} == {
-        "--tile": "256", "--overlap": "128", "--device": "auto", "--dtype": "float32", "--input-scale": "auto",
+        "--tile": "512", "--overlap": "128", "--device": "auto", "--dtype": "float32", "--input-scale": "auto",
         "--progress": "json"}
     assert "--overwrite" in argv
     assert not {"--format", "--rgb-bands", "--model", "--abundance", "--mixing", "--bbox"} & set(argv)
