@@ -244,9 +244,11 @@ class _Outputs:
         ``abundance`` (H, W, N) and ``phi`` (H/D, W/D, P) are channels last, as stitched.
         """
         m = self.model
-        if valid.any():
-            a = torch.from_numpy(abundance).to(device)
-            p = None if phi is None else torch.from_numpy(phi).to(device)
+        d = m.config.downscale
+        if valid.any():  # mix whole cells up to the raster's edge, not the tile padding beyond it
+            gh, gw = math.ceil(h / d), math.ceil(w / d)
+            a = torch.from_numpy(abundance[: gh * d, : gw * d]).to(device)
+            p = None if phi is None else torch.from_numpy(phi[:gh, :gw]).to(device)
             hsi, rel = m.mixing.mix_block(a, p, m.t.clamp_min(0).detach(), m.library)
         else:  # nodata or outside the AOI: nothing to mix
             hsi, rel = torch.zeros(m.library.shape[0], h, w), torch.zeros(m.config.order - 1, h, w)
@@ -273,7 +275,6 @@ class _Outputs:
                 block[:, invalid] = -1.0
             self.writer.put(self.abundance, block, y0, x0)
         if self.phi is not None:
-            d = m.config.downscale
             grid = phi[: math.ceil(h / d), : math.ceil(w / d)].astype(np.float32).transpose(2, 0, 1)
             self.writer.put(self.phi, grid, y0 // d, x0 // d)
             rel = rel[:, :h, :w].float().cpu().numpy()
