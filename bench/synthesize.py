@@ -88,6 +88,18 @@ def matmul_gflops(size: int = 4096, repeats: int = 5) -> float:
     return 2 * size**3 / best / 1e9
 
 
+def unet_passes(size: int, tile: int | None, overlap: int | None) -> tuple[int, float]:
+    """Tiles for a SIZE x SIZE input (synthesize's defaults where not given) and the U-Net passes
+    per pixel they make: tiles overlap less at the raster's edges, so a small raster needs fewer."""
+    from inss_geo.synthesis import SynthesisOptions
+    from inss_geo.tiling import make_grid
+
+    opts = SynthesisOptions()
+    tile = tile or opts.tile
+    tiles = make_grid(size, tile, opts.overlap if overlap is None else overlap, 64).count ** 2
+    return tiles, tiles * tile**2 / size**2
+
+
 def run(size: int, workdir: Path, model: str | None, mixing: bool, extra: list[str]) -> dict:
     inp = workdir / f"in_{size}.tif"
     make_input(inp, size)
@@ -126,11 +138,17 @@ def main() -> None:
     for s in args.sizes:
         r = run(s, args.workdir, args.model, args.mixing, extra)
         r["roofline_fraction"] = round(r["mpx_per_s"] * 1e6 * flops["total"] / (peak * 1e9), 4)
+        r["tiles"], passes = unet_passes(s, args.tile, args.overlap)
+        r["unet_passes_per_pixel"] = round(passes, 3)
+        # the machine's rate drifts on a shared host: measured again after each run, for comparison
+        r["matmul_fp32_gflops_after"] = round(matmul_gflops(), 1)
         results.append(r)
         print(json.dumps(r), file=sys.stderr, flush=True)
-    # linear cost: time ratio / pixel ratio between consecutive sizes (1.0 = exactly linear)
+    # linear cost: time ratio / pixel ratio between consecutive sizes (1.0 = exactly linear), and the
+    # same per U-Net pass (tile), which the edges do not favour
     scaling = [{"sizes": [a["size"], b["size"]],
-                "time_ratio_per_pixel_ratio": round(b["seconds"] / a["seconds"] / (b["size"] / a["size"]) ** 2, 3)}
+                "time_ratio_per_pixel_ratio": round(b["seconds"] / a["seconds"] / (b["size"] / a["size"]) ** 2, 3),
+                "time_ratio_per_tile_ratio": round(b["seconds"] / a["seconds"] / (b["tiles"] / a["tiles"]), 3)}
                for a, b in zip(results, results[1:])]
     print(json.dumps({"cpu_count": os.cpu_count(), "python": sys.version.split()[0], "options": extra,
                       "flops_per_pixel": {k: round(v) for k, v in flops.items()},
