@@ -245,8 +245,8 @@ class _Outputs:
         """
         m = self.model
         d = m.config.downscale
-        if valid.any():  # mix whole cells up to the raster's edge, not the tile padding beyond it
-            gh, gw = math.ceil(h / d), math.ceil(w / d)
+        gh, gw = math.ceil(h / d), math.ceil(w / d)  # whole cells up to the raster's edge
+        if valid.any():  # (mixed without the tile padding beyond that edge)
             a = torch.from_numpy(abundance[: gh * d, : gw * d]).to(device)
             p = None if phi is None else torch.from_numpy(phi[:gh, :gw]).to(device)
             hsi, rel = m.mixing.mix_block(a, p, m.t.clamp_min(0).detach(), m.library)
@@ -275,7 +275,7 @@ class _Outputs:
                 block[:, invalid] = -1.0
             self.writer.put(self.abundance, block, y0, x0)
         if self.phi is not None:
-            grid = phi[: math.ceil(h / d), : math.ceil(w / d)].astype(np.float32).transpose(2, 0, 1)
+            grid = phi[:gh, :gw].astype(np.float32).transpose(2, 0, 1)
             self.writer.put(self.phi, grid, y0 // d, x0 // d)
             rel = rel[:, :h, :w].float().cpu().numpy()
             rel[:, invalid] = -1.0
@@ -379,6 +379,7 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
     layers = {"abundance": (model.library.shape[1], 1)}
     if model.transform is not None:
         layers["phi"] = (model.mixing.n_params, d)
+    empty = {name: (rows.tile // px, cols.tile // px, c) for name, (c, px) in layers.items()}  # a skipped tile
     order = [(i, j) for i in range(rows.count) for j in range(cols.count)]
     batches = [order[k : k + opts.batch_size] for k in range(0, len(order), opts.batch_size)]
     bar = tqdm(total=len(order), unit="tile", desc="synthesize", disable=opts.progress != "bar")
@@ -405,11 +406,9 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
                     for slot, predicted in enumerate(_predict(model, x if len(live) == len(batch) else x[live], device)):
                         tiles[live[slot]] = predicted
             for n, (i, j) in enumerate(batch):
-                tile = tiles[n] or {name: np.zeros((rows.tile // px, cols.tile // px, c), np.float32)
-                                    for name, (c, px) in layers.items()}
-                tiles[n] = None  # a finished tile must not outlive its block: at 512 pixels it is 360 MB
+                tile = tiles[n] or {name: np.zeros(shape, np.float32) for name, shape in empty.items()}
                 _stitch_and_write(stitcher, i, j, tile, frame, masks[n], outputs, device, clock)
-                del tile
+                tile = tiles[n] = None  # a finished tile must not outlive its block: at 512 pixels it is 360 MB
                 done += 1
                 bar.update(1)
                 if progress:
@@ -433,26 +432,22 @@ def _predict(model: INSS, x: torch.Tensor, device: torch.device) -> list[dict[st
 
 def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.ndarray], frame: _Frame,
                       tile_valid: np.ndarray, outputs: _Outputs, device: torch.device, clock: StageClock) -> None:
-    """Blend tile (i, j) in and write the block it finishes (its arrays are freed on return)."""
+    """Blend tile (i, j) in, crop the block it finishes to the raster and write it (blocks wholly
+    in the padding are skipped). Its arrays are freed on return.
+
+    A block starts at the origin of the tile that finishes it and lies inside that tile, so the
+    tile's validity mask covers it: no second read of the input.
+    """
     with clock("blend"):
         block = stitcher.add(i, j, tile)
+    h, w = min(block.y1, frame.height) - block.y0, min(block.x1, frame.width) - block.x0
+    if h <= 0 or w <= 0:
+        return
     with clock("mix + queue"):
-        _write_block(frame, block, tile_valid, outputs, device)
+        outputs.write(block.y0, block.x0, h, w, block.layers["abundance"], block.layers.get("phi"),
+                      tile_valid[:h, :w], device)
 
 
 def _channels_last(x: torch.Tensor) -> np.ndarray:
     """(B, H, W, C) on any device -> a C-contiguous numpy array (no copy when it already is)."""
     return x.cpu().contiguous().numpy()
-
-
-def _write_block(src: _Frame, block, tile_valid: np.ndarray, outputs: _Outputs, device: torch.device) -> None:
-    """Crop a finished block to the raster and write it; blocks wholly in the padding are skipped.
-
-    A block starts at the origin of the tile that finishes it and lies inside that tile, so the
-    tile's validity mask covers it: no second read of the input.
-    """
-    h, w = min(block.y1, src.height) - block.y0, min(block.x1, src.width) - block.x0
-    if h <= 0 or w <= 0:
-        return
-    valid = tile_valid[:h, :w]
-    outputs.write(block.y0, block.x0, h, w, block.layers["abundance"], block.layers.get("phi"), valid, device)
