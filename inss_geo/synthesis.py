@@ -1,10 +1,12 @@
 """Tiled, georeferenced synthesis of scenes larger than memory (``inss-geo synthesize``).
 
-Per tile, the U-Net F and the feature transform T give abundances A and the mixing-parameter
-grid phi. Those are blended across tile overlaps (:mod:`stitching`), and the per-pixel neural
-mixing N then turns each finished block into the hyperspectral image. Because N is per pixel,
-the written HSI is exactly what the written abundance and phi rasters produce, and the result
-is seam-free. Blocks are written as soon as they are finished, so memory stays bounded.
+Per tile, the U-Net F gives abundances A and the first layer of the feature transform T gives
+a per-cell feature whose affine image is the mixing-parameter grid phi. Those are blended
+across tile overlaps (:mod:`stitching`); T's last layer then builds phi (blending commutes with
+it, and it runs once per cell instead of once per overlapping tile), and the per-pixel neural
+mixing N turns each finished block into the hyperspectral image. Because N is per pixel, the
+written HSI is exactly what the written abundance and phi rasters produce, and the result is
+seam-free. Blocks are written as soon as they are finished, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -237,19 +239,21 @@ class _Outputs:
         self.rasters.append(raster)
         return raster
 
-    def write(self, y0: int, x0: int, h: int, w: int, abundance: np.ndarray, phi: np.ndarray | None,
+    def write(self, y0: int, x0: int, h: int, w: int, abundance: np.ndarray, cells: np.ndarray | None,
               valid: np.ndarray, device: torch.device) -> None:
         """Mix a finished block and write every output's part of it (cropped to the raster).
 
-        ``abundance`` (H, W, N) and ``phi`` (H/D, W/D, P) are channels last, as stitched.
+        ``abundance`` (H, W, N) and ``cells`` (H/D, W/D, C), T's hidden layer, are channels last,
+        as stitched.
         """
         m = self.model
         d = m.config.downscale
         gh, gw = math.ceil(h / d), math.ceil(w / d)  # whole cells up to the raster's edge
+        cells = None if cells is None else torch.from_numpy(cells[:gh, :gw]).to(device)
         if valid.any():  # (mixed without the tile padding beyond that edge)
             a = torch.from_numpy(abundance[: gh * d, : gw * d]).to(device)
-            p = None if phi is None else torch.from_numpy(phi[:gh, :gw]).to(device)
-            hsi, rel = m.mixing.mix_block(a, p, m.t.clamp_min(0).detach(), m.library)
+            hsi, rel = m.mixing.mix_block(a, cells, m.t.clamp_min(0).detach(), m.library,
+                                          None if cells is None else m.transform.to_params)
         else:  # nodata or outside the AOI: nothing to mix
             hsi, rel = torch.zeros(m.library.shape[0], h, w), torch.zeros(m.config.order - 1, h, w)
         hsi = hsi[:, :h, :w].float().cpu()  # a block of its own: scaled in place
@@ -275,7 +279,8 @@ class _Outputs:
                 block[:, invalid] = -1.0
             self.writer.put(self.abundance, block, y0, x0)
         if self.phi is not None:
-            grid = phi[:gh, :gw].astype(np.float32).transpose(2, 0, 1)
+            with torch.no_grad():
+                grid = m.transform.to_params(cells).cpu().numpy().transpose(2, 0, 1)
             self.writer.put(self.phi, grid, y0 // d, x0 // d)
             rel = rel[:, :h, :w].float().cpu().numpy()
             rel[:, invalid] = -1.0
@@ -378,7 +383,7 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
     d = model.config.downscale
     layers = {"abundance": (model.library.shape[1], 1)}
     if model.transform is not None:
-        layers["phi"] = (model.mixing.n_params, d)
+        layers["cells"] = (model.config.transform_width, d)
     empty = {name: (rows.tile // px, cols.tile // px, c) for name, (c, px) in layers.items()}  # a skipped tile
     order = [(i, j) for i in range(rows.count) for j in range(cols.count)]
     batches = [order[k : k + opts.batch_size] for k in range(0, len(order), opts.batch_size)]
@@ -418,7 +423,8 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
 
 @torch.no_grad()
 def _predict(model: INSS, x: torch.Tensor, device: torch.device) -> list[dict[str, np.ndarray]]:
-    """Abundances (tile, tile, N) and phi (tile/D, tile/D, P) of each tile in a batch, channels last.
+    """Abundances (tile, tile, N) and T's hidden layer (tile/D, tile/D, C) of each tile in a batch,
+    channels last.
 
     The softmax runs in place on the logits: at 512-pixel tiles each of them is 360 MB.
     """
@@ -426,8 +432,8 @@ def _predict(model: INSS, x: torch.Tensor, device: torch.device) -> list[dict[st
     a = logits.float().permute(0, 2, 3, 1)  # (B, H, W, N): contiguous, as the model runs channels last
     a = a.sub_(a.amax(dim=3, keepdim=True)).exp_()
     abundance = _channels_last(a.div_(a.sum(dim=3, keepdim=True)))
-    phi = _channels_last(model.transform(feature).float().permute(0, 2, 3, 1)) if model.transform is not None else None
-    return [{"abundance": abundance[n], **({"phi": phi[n]} if phi is not None else {})} for n in range(len(x))]
+    cells = _channels_last(model.transform.hidden(feature).float()) if model.transform is not None else None
+    return [{"abundance": abundance[n], **({"cells": cells[n]} if cells is not None else {})} for n in range(len(x))]
 
 
 def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.ndarray], frame: _Frame,
@@ -444,7 +450,7 @@ def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.nda
     if h <= 0 or w <= 0:
         return
     with clock("mix + queue"):
-        outputs.write(block.y0, block.x0, h, w, block.layers["abundance"], block.layers.get("phi"),
+        outputs.write(block.y0, block.x0, h, w, block.layers["abundance"], block.layers.get("cells"),
                       tile_valid[:h, :w], device)
 
 

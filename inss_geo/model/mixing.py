@@ -10,6 +10,7 @@ tiled synthesis seam-free, and a test checks it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -33,13 +34,21 @@ class FeatureTransform(nn.Module):
             self.out.bias.copy_(base)
 
     def forward(self, feature: torch.Tensor) -> torch.Tensor:
-        """feature: (B, C_f, h, w) -> phi: (B, P, h, w), a channels-last view.
+        """feature: (B, C_f, h, w) -> phi: (B, P, h, w), a channels-last view."""
+        return self.to_params(self.hidden(feature)).permute(0, 3, 1, 2)
 
-        The 1x1 convolution runs as one matrix product over cells that writes each cell's P
-        parameters contiguously, the layout the mixing reads (P is tens of thousands).
+    def hidden(self, feature: torch.Tensor) -> torch.Tensor:
+        """feature: (B, C_f, h, w) -> the 3x3 layer's output (B, h, w, width), channels last.
+
+        phi is an affine function of it, so a weighted average of these (tile blending, whose
+        weights sum to 1) gives exactly the phi of the averaged tiles at width / P of the cost.
         """
-        x = self.conv(feature).permute(0, 2, 3, 1)  # (B, h, w, width)
-        return F.linear(x, self.out.weight.flatten(1), self.out.bias).permute(0, 3, 1, 2)
+        return self.conv(feature).permute(0, 2, 3, 1)
+
+    def to_params(self, hidden: torch.Tensor) -> torch.Tensor:
+        """hidden (..., width) -> phi (..., P): the 1x1 convolution as one matrix product over
+        cells, which writes each cell's P parameters contiguously, the layout the mixing reads."""
+        return F.linear(hidden, self.out.weight.flatten(1), self.out.bias)
 
 
 def positional_encoding(downscale: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
@@ -152,20 +161,22 @@ class NeuralMixing(nn.Module):
 
     @torch.no_grad()
     def mix_block(
-        self, abundance: torch.Tensor, phi: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
-        cells_per_chunk: int = 16,
+        self, abundance: torch.Tensor, grid: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
+        to_params: Callable[[torch.Tensor], torch.Tensor] | None = None, cells_per_chunk: int = 16,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inference on one block, channels-last: A (H, W, N) and phi (H/D, W/D, P) -> s (K, H, W)
-        and ||e^k|| / ||l|| (order - 1, H, W).
+        """Inference on one block, channels-last: A (H, W, N) and a per-cell grid (H/D, W/D, C)
+        -> s (K, H, W) and ||e^k|| / ||l|| (order - 1, H, W).
 
-        Mixed a few cells of one cell row at a time so the intermediates stay in cache (the
-        mixing is per pixel, so chunks are independent); each chunk's results go straight into
-        their place in the band-major outputs.
+        The grid is phi itself, or what ``to_params`` turns into phi (T's hidden layer: phi is
+        then built a chunk at a time, in cache, rather than stored for the whole block). Mixed
+        a few cells of one cell row at a time so the intermediates stay in cache (the mixing is
+        per pixel, so chunks are independent); each chunk's results go straight into their
+        place in the band-major outputs.
         """
         h, w, n = abundance.shape
         d = self.downscale
         gh, gw = h // d, w // d
-        params = None if phi is None else phi.reshape(gh * gw, -1)
+        params = None if grid is None else grid.reshape(gh * gw, -1)
         s = torch.empty(library.shape[0], gh, d, gw, d, dtype=abundance.dtype, device=abundance.device)
         rel = torch.empty(self.order - 1, gh, d, gw, d, dtype=abundance.dtype, device=abundance.device)
         cells = abundance.reshape(gh, d, gw, d, n)
@@ -174,6 +185,8 @@ class NeuralMixing(nn.Module):
                 c1 = min(gw, c0 + cells_per_chunk)
                 a = cells[gy, :, c0:c1].transpose(0, 1).reshape(c1 - c0, d * d, n)
                 part = None if params is None else params[gy * gw + c0 : gy * gw + c1]
+                if part is not None and to_params is not None:
+                    part = to_params(part)
                 out, linear, orders = self.mix_cells(a, part, t, library)
                 s[:, gy, :, c0:c1] = out.reshape(-1, c1 - c0, d, d).transpose(1, 2)
                 lnorm = linear.square().sum(0).sqrt_().clamp_min_(1e-12)

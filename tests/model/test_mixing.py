@@ -6,6 +6,7 @@ import torch
 from inss_geo.errors import ConfigError
 from inss_geo.model import INSS, PRESETS, build_config
 from inss_geo.model.mixing import NeuralMixing, positional_encoding
+from inss_geo.tiling import TileGrid
 
 
 def _model(library, order=3, downscale=16):
@@ -111,3 +112,28 @@ def test_mix_block_matches_the_training_forward(library):
     torch.testing.assert_close(block, s[0])
     for e, r in zip(orders, rel, strict=True):
         torch.testing.assert_close(r, e[0].norm(dim=0) / linear[0].norm(dim=0))
+
+
+def test_synthesis_may_blend_the_hidden_layer_of_T_instead_of_phi(library):
+    """Tiled synthesis blends T's hidden layer (64 channels, not P) and builds phi per chunk.
+
+    That equals blending phi because the blend weights of overlapping tiles sum to 1 and T's
+    last layer is affine; and mix_block fed that layer equals ``forward`` fed phi.
+    """
+    model = _model(library)
+    n = library.n_spectra
+    torch.manual_seed(3)
+    rows = TileGrid(size=96, tile=64, step=32)  # two tiles overlapping by 32 positions
+    pos = torch.arange(32, dtype=torch.float64) + 32.5  # the overlap, in each tile's coordinates
+    w0, w1 = (torch.from_numpy(rows.weights(i, p.numpy())).float()[:, None] for i, p in ((0, pos), (1, pos - 32)))
+    torch.testing.assert_close(w0 + w1, torch.ones_like(w0))
+    h0, h1 = torch.randn(2, 32, model.config.transform_width)
+    T = model.transform
+    with torch.no_grad():
+        torch.testing.assert_close(T.to_params(w0 * h0 + w1 * h1), w0 * T.to_params(h0) + w1 * T.to_params(h1))
+        feature = torch.randn(1, model.unet.feature_width, 3, 5)
+        a = torch.softmax(torch.randn(1, n, 48, 80), 1)
+        s, _, _ = model.mixing(a, T(feature), model.t, model.library)
+        block, _ = model.mixing.mix_block(a[0].permute(1, 2, 0), T.hidden(feature)[0], model.t, model.library,
+                                          T.to_params, cells_per_chunk=2)
+    torch.testing.assert_close(block, s[0])
