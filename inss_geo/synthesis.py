@@ -249,11 +249,13 @@ class _Outputs:
         m = self.model
         d = m.config.downscale
         gh, gw = math.ceil(h / d), math.ceil(w / d)  # whole cells up to the raster's edge
-        cells = None if cells is None else torch.from_numpy(cells[:gh, :gw]).to(device)
+        phi = None
+        if cells is not None:  # T's last layer, once per cell: one pass over its weights per block
+            with torch.no_grad():
+                phi = m.transform.to_params(torch.from_numpy(cells[:gh, :gw]).to(device))
         if valid.any():  # (mixed without the tile padding beyond that edge)
             a = torch.from_numpy(abundance[: gh * d, : gw * d]).to(device)
-            hsi, rel = m.mixing.mix_block(a, cells, m.t.clamp_min(0).detach(), m.library,
-                                          None if cells is None else m.transform.to_params)
+            hsi, rel = m.mixing.mix_block(a, phi, m.t.clamp_min(0).detach(), m.library)
         else:  # nodata or outside the AOI: nothing to mix
             hsi, rel = torch.zeros(m.library.shape[0], h, w), torch.zeros(m.config.order - 1, h, w)
         hsi = hsi[:, :h, :w].float().cpu()  # a block of its own: scaled in place
@@ -279,8 +281,7 @@ class _Outputs:
                 block[:, invalid] = -1.0
             self.writer.put(self.abundance, block, y0, x0)
         if self.phi is not None:
-            with torch.no_grad():
-                grid = m.transform.to_params(cells).cpu().numpy().transpose(2, 0, 1)
+            grid = phi.cpu().numpy().transpose(2, 0, 1)
             self.writer.put(self.phi, grid, y0 // d, x0 // d)
             rel = rel[:, :h, :w].float().cpu().numpy()
             rel[:, invalid] = -1.0
@@ -426,12 +427,14 @@ def _predict(model: INSS, x: torch.Tensor, device: torch.device) -> list[dict[st
     """Abundances (tile, tile, N) and T's hidden layer (tile/D, tile/D, C) of each tile in a batch,
     channels last.
 
-    The softmax runs in place on the logits: at 512-pixel tiles each of them is 360 MB.
+    The softmax overwrites the logits (at 512-pixel tiles each tile's are 360 MB), a few thousand
+    pixels at a time: one fused pass per chunk, in cache.
     """
     logits, feature = model.unet(x.to(device, non_blocking=True))
-    a = logits.float().permute(0, 2, 3, 1)  # (B, H, W, N): contiguous, as the model runs channels last
-    a = a.sub_(a.amax(dim=3, keepdim=True)).exp_()
-    abundance = _channels_last(a.div_(a.sum(dim=3, keepdim=True)))
+    a = logits.float().permute(0, 2, 3, 1).contiguous()  # (B, H, W, N): no copy, the model runs channels last
+    for pixels in a.view(-1, a.shape[3]).split(4096):
+        pixels.copy_(torch.softmax(pixels, dim=1))
+    abundance = _channels_last(a)
     cells = _channels_last(model.transform.hidden(feature).float()) if model.transform is not None else None
     return [{"abundance": abundance[n], **({"cells": cells[n]} if cells is not None else {})} for n in range(len(x))]
 

@@ -10,7 +10,6 @@ tiled synthesis seam-free, and a test checks it.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -145,14 +144,15 @@ class NeuralMixing(nn.Module):
         out, e, orders = linear, linear, []
         if self.order > 1:
             pe = positional_encoding(self.downscale, a.device, a.dtype)  # (D*D, 4 log2 D)
+            pe1 = torch.cat([pe, pe.new_ones(len(pe), 1)], dim=1)  # [E_p, 1]: b1 rides in the product
+            ones = a.new_ones(*a.shape[:2], 1)  # [h1, 1]: so does b2
             n = self.n_spectra
             for k in range(self.order - 1):
-                w1, b1, w2, b2 = self._unpack(params, k)
+                w1_a, w1_e, w2 = self._unpack(params, k)
                 # W1 [A_p, E_p] + b1 = W1_A A_p + (W1_E E_p + b1): the second term is per cell, not per pixel
-                bias1 = torch.baddbmm(b1, pe.expand(a.shape[0], -1, -1), w1[:, n:])  # (cells, D*D, hidden)
-                # in place where autograd allows it: fresh tensors cost page faults on every chunk
-                h1 = F.leaky_relu_(torch.baddbmm(bias1, a, w1[:, :n]), 0.2)  # (cells, D*D, hidden)
-                h2 = F.leaky_relu_(torch.baddbmm(b2, h1, w2), 0.2)  # (cells, D*D, N)
+                # (in place where autograd allows it: fresh tensors cost page faults on every chunk)
+                h1 = F.leaky_relu_(torch.baddbmm(torch.matmul(pe1, w1_e), a, w1_a), 0.2)  # (cells, D*D, hidden)
+                h2 = F.leaky_relu_(torch.bmm(torch.cat([h1, ones], dim=2), w2), 0.2)  # (cells, D*D, N)
                 x_k = torch.tanh_(library @ h2.reshape(-1, n).T)  # (K, cells * D*D)
                 e = torch.mul(e, x_k).mul_(self.output_scale)
                 orders.append(e)
@@ -161,22 +161,20 @@ class NeuralMixing(nn.Module):
 
     @torch.no_grad()
     def mix_block(
-        self, abundance: torch.Tensor, grid: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
-        to_params: Callable[[torch.Tensor], torch.Tensor] | None = None, cells_per_chunk: int = 16,
+        self, abundance: torch.Tensor, phi: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
+        cells_per_chunk: int = 16,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inference on one block, channels-last: A (H, W, N) and a per-cell grid (H/D, W/D, C)
-        -> s (K, H, W) and ||e^k|| / ||l|| (order - 1, H, W).
+        """Inference on one block, channels-last: A (H, W, N) and phi (H/D, W/D, P) -> s (K, H, W)
+        and ||e^k|| / ||l|| (order - 1, H, W).
 
-        The grid is phi itself, or what ``to_params`` turns into phi (T's hidden layer: phi is
-        then built a chunk at a time, in cache, rather than stored for the whole block). Mixed
-        a few cells of one cell row at a time so the intermediates stay in cache (the mixing is
-        per pixel, so chunks are independent); each chunk's results go straight into their
-        place in the band-major outputs.
+        Mixed a few cells of one cell row at a time so the intermediates stay in cache (the
+        mixing is per pixel, so chunks are independent); each chunk's results go straight into
+        their place in the band-major outputs.
         """
         h, w, n = abundance.shape
         d = self.downscale
         gh, gw = h // d, w // d
-        params = None if grid is None else grid.reshape(gh * gw, -1)
+        params = None if phi is None else phi.reshape(gh * gw, -1)
         s = torch.empty(library.shape[0], gh, d, gw, d, dtype=abundance.dtype, device=abundance.device)
         rel = torch.empty(self.order - 1, gh, d, gw, d, dtype=abundance.dtype, device=abundance.device)
         cells = abundance.reshape(gh, d, gw, d, n)
@@ -185,8 +183,6 @@ class NeuralMixing(nn.Module):
                 c1 = min(gw, c0 + cells_per_chunk)
                 a = cells[gy, :, c0:c1].transpose(0, 1).reshape(c1 - c0, d * d, n)
                 part = None if params is None else params[gy * gw + c0 : gy * gw + c1]
-                if part is not None and to_params is not None:
-                    part = to_params(part)
                 out, linear, orders = self.mix_cells(a, part, t, library)
                 s[:, gy, :, c0:c1] = out.reshape(-1, c1 - c0, d, d).transpose(1, 2)
                 lnorm = linear.square().sum(0).sqrt_().clamp_min_(1e-12)
@@ -195,18 +191,19 @@ class NeuralMixing(nn.Module):
         return s.reshape(-1, h, w), rel.reshape(-1, h, w)
 
     def _unpack(self, params: torch.Tensor, k: int) -> list[torch.Tensor]:
-        """Order k's W1 (cells, n_in, hidden), b1 (cells, 1, hidden), W2 (cells, hidden, N) and
-        b2 (cells, 1, N) from phi, shaped for batched matmul over cells."""
-        cells = params.shape[0]
+        """Order k's MLP from phi, shaped for batched matmul over cells: W1's rows for A
+        (cells, N, hidden), [W1's rows for E; b1] (cells, 4 log2 D + 1, hidden) and [W2; b2]
+        (cells, hidden + 1, N).
+
+        phi stores each bias right after its weight matrix, so a 1 appended to the layer's input
+        brings the bias into the product: no pass over the output to add it.
+        """
+        n, hidden = self.n_spectra, self.hidden
         start = k * self.params_per_order
-        out = []
-        for shape in self.shapes:
-            size = math.prod(shape)
-            chunk = params[:, start : start + size]
-            start += size
-            # contiguous: bmm copies strided batch matrices one by one
-            out.append(chunk.reshape(cells, *shape).contiguous() if len(shape) == 2 else chunk.reshape(cells, 1, shape[0]))
-        return out
+        ends = [start + n * hidden, start + (self.n_in + 1) * hidden, start + self.params_per_order]
+        rows = [n, self.n_in - n + 1, hidden + 1]
+        # contiguous: bmm copies strided batch matrices one by one
+        return [params[:, a:b].reshape(len(params), r, -1).contiguous() for a, b, r in zip([start, *ends], ends, rows)]
 
     def _unfold(self, x: torch.Tensor, b: int, gh: int, gw: int) -> torch.Tensor:
         """(K, cells * D*D) -> (B, K, H, W)."""

@@ -118,7 +118,7 @@ def test_synthesis_may_blend_the_hidden_layer_of_T_instead_of_phi(library):
     """Tiled synthesis blends T's hidden layer (64 channels, not P) and builds phi per chunk.
 
     That equals blending phi because the blend weights of overlapping tiles sum to 1 and T's
-    last layer is affine; and mix_block fed that layer equals ``forward`` fed phi.
+    last layer is affine; and mixing the phi built from that layer equals ``forward`` fed T's output.
     """
     model = _model(library)
     n = library.n_spectra
@@ -134,6 +134,6 @@ def test_synthesis_may_blend_the_hidden_layer_of_T_instead_of_phi(library):
         feature = torch.randn(1, model.unet.feature_width, 3, 5)
         a = torch.softmax(torch.randn(1, n, 48, 80), 1)
         s, _, _ = model.mixing(a, T(feature), model.t, model.library)
-        block, _ = model.mixing.mix_block(a[0].permute(1, 2, 0), T.hidden(feature)[0], model.t, model.library,
-                                          T.to_params, cells_per_chunk=2)
+        phi = T.to_params(T.hidden(feature)[0])  # (3, 5, P), as synthesis builds it per block
+        block, _ = model.mixing.mix_block(a[0].permute(1, 2, 0), phi, model.t, model.library, cells_per_chunk=2)
     torch.testing.assert_close(block, s[0])
