@@ -61,9 +61,11 @@ def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance
     """
     import torch
 
+    from ..allocator import keep_freed_memory
     from ..synthesis import StageClock, SynthesisOptions
     from ..synthesis import synthesize as run
 
+    keep_freed_memory()  # a process-wide choice, so the command's and not the library's
     if threads:
         torch.set_num_threads(threads)
     progress = "none" if quiet else progress

@@ -1,0 +1,27 @@
+import subprocess
+import sys
+
+import pytest
+
+# Where a 64 MB tensor's memory comes from: below the heap's break (reusable after free) or a
+# mapping of its own (unmapped on free, so the next tile faults all its pages in again).
+PROBE = """
+import ctypes, sys
+import torch
+from inss_geo.allocator import keep_freed_memory
+took = keep_freed_memory() if sys.argv[1] == "keep" else None
+x = torch.ones(1 << 24)
+sbrk = ctypes.CDLL(None).sbrk
+sbrk.restype = ctypes.c_void_p
+print(took, x.data_ptr() < sbrk(0))
+"""
+
+
+def _probe(mode: str) -> list[str]:
+    return subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True, check=True).stdout.split()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's")
+def test_large_tensors_come_from_the_heap():
+    assert _probe("default") == ["None", "False"]  # the behaviour being changed
+    assert _probe("keep") == ["True", "True"]
