@@ -239,31 +239,31 @@ class _Outputs:
         self.rasters.append(raster)
         return raster
 
-    def write(self, y0: int, x0: int, h: int, w: int, abundance: np.ndarray, cells: np.ndarray | None,
+    def write(self, y0: int, x0: int, h: int, w: int, abundance: np.ndarray, t_hidden: np.ndarray | None,
               valid: np.ndarray, device: torch.device) -> None:
         """Mix a finished block and write every output's part of it (cropped to the raster).
 
-        ``abundance`` (H, W, N) and ``cells`` (H/D, W/D, C), T's hidden layer, are channels last,
+        ``abundance`` (H, W, N) and ``t_hidden`` (H/D, W/D, C), T's hidden layer, are channels last,
         as stitched.
         """
         m = self.model
         d = m.config.downscale
         gh, gw = math.ceil(h / d), math.ceil(w / d)  # whole cells up to the raster's edge
         phi = None
-        if cells is not None:  # T's last layer, once per cell: one pass over its weights per block
+        if t_hidden is not None:  # T's last layer, once per cell: one pass over its weights per block
             with torch.no_grad():
-                phi = m.transform.to_params(torch.from_numpy(cells[:gh, :gw]).to(device))
+                phi = m.transform.to_params(torch.from_numpy(t_hidden[:gh, :gw]).to(device))
+        int16 = self.opts.dtype == "int16"
         if valid.any():  # (mixed without the tile padding beyond that edge)
             a = torch.from_numpy(abundance[: gh * d, : gw * d]).to(device)
-            hsi, rel = m.mixing.mix_block(a, phi, m.t.clamp_min(0).detach(), m.library)
+            # s is linear in t (l = t * R A_p, e^k = e^(k-1) * M^k): scaling t gives s in output units
+            t = m.t.clamp_min(0).detach() * (INT16_UNITS if int16 else self.scale)
+            hsi, rel = m.mixing.mix_block(a, phi, t, m.library)
         else:  # nodata or outside the AOI: nothing to mix
             hsi, rel = torch.zeros(m.library.shape[0], h, w), torch.zeros(m.config.order - 1, h, w)
-        hsi = hsi[:, :h, :w].float().cpu()  # a block of its own: scaled in place
+        hsi = hsi[:, :h, :w].float().cpu()  # a block of its own: rounded in place
         invalid = ~valid
-        if self.opts.dtype == "int16":
-            out = hsi.mul_(INT16_UNITS).round_().clamp_(-32767, 32767).to(torch.int16).numpy()
-        else:
-            out = hsi.mul_(self.scale).numpy()
+        out = (hsi.round_().clamp_(-32767, 32767).to(torch.int16) if int16 else hsi).numpy()
         out[:, invalid] = HSI_NODATA[self.opts.dtype]
         self.writer.put(self.hsi, out, y0, x0)
         if self.abundance is not None:
@@ -384,7 +384,7 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
     d = model.config.downscale
     layers = {"abundance": (model.library.shape[1], 1)}
     if model.transform is not None:
-        layers["cells"] = (model.config.transform_width, d)
+        layers["t_hidden"] = (model.config.transform_width, d)
     empty = {name: (rows.tile // px, cols.tile // px, c) for name, (c, px) in layers.items()}  # a skipped tile
     order = [(i, j) for i in range(rows.count) for j in range(cols.count)]
     batches = [order[k : k + opts.batch_size] for k in range(0, len(order), opts.batch_size)]
@@ -435,8 +435,8 @@ def _predict(model: INSS, x: torch.Tensor, device: torch.device) -> list[dict[st
     for pixels in a.view(-1, a.shape[3]).split(4096):
         pixels.copy_(torch.softmax(pixels, dim=1))
     abundance = _channels_last(a)
-    cells = _channels_last(model.transform.hidden(feature).float()) if model.transform is not None else None
-    return [{"abundance": abundance[n], **({"cells": cells[n]} if cells is not None else {})} for n in range(len(x))]
+    hidden = _channels_last(model.transform.hidden(feature).float()) if model.transform is not None else None
+    return [{"abundance": abundance[n], **({"t_hidden": hidden[n]} if hidden is not None else {})} for n in range(len(x))]
 
 
 def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.ndarray], frame: _Frame,
@@ -453,7 +453,7 @@ def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.nda
     if h <= 0 or w <= 0:
         return
     with clock("mix + queue"):
-        outputs.write(block.y0, block.x0, h, w, block.layers["abundance"], block.layers.get("cells"),
+        outputs.write(block.y0, block.x0, h, w, block.layers["abundance"], block.layers.get("t_hidden"),
                       tile_valid[:h, :w], device)
 
 
