@@ -115,7 +115,7 @@ def test_mix_block_matches_the_training_forward(library):
 
 
 def test_synthesis_may_blend_the_hidden_layer_of_T_instead_of_phi(library):
-    """Tiled synthesis blends T's hidden layer (64 channels, not P) and builds phi per chunk.
+    """Tiled synthesis blends T's hidden layer (64 channels, not P) and builds phi per block.
 
     That equals blending phi because the blend weights of overlapping tiles sum to 1 and T's
     last layer is affine; and mixing the phi built from that layer equals ``forward`` fed T's output.
