@@ -239,6 +239,7 @@ class _Outputs:
         self.rasters.append(raster)
         return raster
 
+    @torch.no_grad()
     def write(self, y0: int, x0: int, h: int, w: int, abundance: np.ndarray, t_hidden: np.ndarray | None,
               valid: np.ndarray, device: torch.device) -> None:
         """Mix a finished block and write every output's part of it (cropped to the raster).
@@ -249,17 +250,18 @@ class _Outputs:
         m = self.model
         d = m.config.downscale
         gh, gw = math.ceil(h / d), math.ceil(w / d)  # whole cells up to the raster's edge
+        mix = bool(valid.any())  # False: all nodata or outside the AOI, nothing to mix
         phi = None
-        if t_hidden is not None:  # T's last layer, once per cell: one pass over its weights per block
-            with torch.no_grad():
-                phi = m.transform.to_params(torch.from_numpy(t_hidden[:gh, :gw]).to(device))
+        if t_hidden is not None and (mix or self.phi is not None):
+            # T's last layer, once per cell: one pass over its weights per block
+            phi = m.transform.to_params(torch.from_numpy(t_hidden[:gh, :gw]).to(device))
         int16 = self.opts.dtype == "int16"
-        if valid.any():  # (mixed without the tile padding beyond that edge)
+        if mix:  # (mixed without the tile padding beyond that edge)
             a = torch.from_numpy(abundance[: gh * d, : gw * d]).to(device)
             # s is linear in t (l = t * R A_p, e^k = e^(k-1) * M^k): scaling t gives s in output units
             t = m.t.clamp_min(0).detach() * (INT16_UNITS if int16 else self.scale)
             hsi, rel = m.mixing.mix_block(a, phi, t, m.library)
-        else:  # nodata or outside the AOI: nothing to mix
+        else:
             hsi, rel = torch.zeros(m.library.shape[0], h, w), torch.zeros(m.config.order - 1, h, w)
         hsi = hsi[:, :h, :w].float().cpu()  # a block of its own: rounded in place
         invalid = ~valid
