@@ -260,7 +260,7 @@ class _Outputs:
             a = torch.from_numpy(abundance[: gh * d, : gw * d]).to(device)
             # s is linear in t (l = t * R A_p, e^k = e^(k-1) * M^k): scaling t gives s in output units
             t = m.t.clamp_min(0).detach() * (INT16_UNITS if int16 else self.scale)
-            hsi, rel = m.mixing.mix_block(a, phi, t, m.library)
+            hsi, rel = m.mixing.mix_block(a, phi, t, m.library, orders=self.orders is not None)
         else:
             hsi, rel = torch.zeros(m.library.shape[0], h, w), torch.zeros(m.config.order - 1, h, w)
         hsi = hsi[:, :h, :w].float().cpu()  # a block of its own: rounded in place

@@ -10,6 +10,7 @@ tiled synthesis seam-free, and a test checks it.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -139,33 +140,66 @@ class NeuralMixing(nn.Module):
         the layout of the output raster. Any subset of cells can be mixed on its own, which is
         how synthesis mixes a block in cache-sized chunks.
         """
-        pixels = a.reshape(-1, a.shape[2])  # (cells * D*D, N)
-        linear = (library * t[:, None]) @ pixels.T  # t * (R A_p): t scales R's rows, one pass fewer
+        linear = self._linear(a, t, library)
         out, e, orders = linear, linear, []
-        if self.order > 1:
-            pe = positional_encoding(self.downscale, a.device, a.dtype)  # (D*D, 4 log2 D)
-            pe1 = torch.cat([pe, pe.new_ones(len(pe), 1)], dim=1)  # [E_p, 1]: b1 rides in the product
-            ones = a.new_ones(*a.shape[:2], 1)  # [h1, 1]: so does b2
-            n = self.n_spectra
-            for k in range(self.order - 1):
-                w1_a, w1_e, w2 = self._unpack(params, k)
-                # W1 [A_p, E_p] + b1 = W1_A A_p + (W1_E E_p + b1): the second term is per cell, not per pixel
-                # (in place where autograd allows it: fresh tensors cost page faults on every chunk)
-                h1 = F.leaky_relu_(torch.baddbmm(torch.matmul(pe1, w1_e), a, w1_a), 0.2)  # (cells, D*D, hidden)
-                h2 = F.leaky_relu_(torch.bmm(torch.cat([h1, ones], dim=2), w2), 0.2)  # (cells, D*D, N)
-                x_k = torch.tanh_(library @ h2.reshape(-1, n).T)  # (K, cells * D*D)
-                e = torch.mul(e, x_k).mul_(self.output_scale)
-                orders.append(e)
-                out = out + e if k == 0 else out.add_(e)
+        for k, x_k in enumerate(self._factors(a, params, library)):
+            e = torch.mul(e, x_k).mul_(self.output_scale)
+            orders.append(e)
+            out = out + e if k == 0 else out.add_(e)
         return out, linear, orders
+
+    def _linear(self, a: torch.Tensor, t: torch.Tensor, library: torch.Tensor) -> torch.Tensor:
+        """l = t * (R A_p), (K, cells * D*D); t scales R's rows, one pass fewer."""
+        return (library * t[:, None]) @ a.reshape(-1, a.shape[2]).T
+
+    def _factors(self, a: torch.Tensor, params: torch.Tensor | None, library: torch.Tensor) -> Iterator[torch.Tensor]:
+        """tanh(R h2) of each order k = 2..K, (K, cells * D*D) each: M^k_p / scale.
+
+        Yielded one order at a time, so the caller may consume (overwrite) each before the next.
+        """
+        if self.order == 1:
+            return
+        pe = positional_encoding(self.downscale, a.device, a.dtype)  # (D*D, 4 log2 D)
+        pe1 = torch.cat([pe, pe.new_ones(len(pe), 1)], dim=1)  # [E_p, 1]: b1 rides in the product
+        ones = a.new_ones(*a.shape[:2], 1)  # [h1, 1]: so does b2
+        for k in range(self.order - 1):
+            w1_a, w1_e, w2 = self._unpack(params, k)
+            # W1 [A_p, E_p] + b1 = W1_A A_p + (W1_E E_p + b1): the second term is per cell, not per pixel
+            # (in place where autograd allows it: fresh tensors cost page faults on every chunk)
+            h1 = F.leaky_relu_(torch.baddbmm(torch.matmul(pe1, w1_e), a, w1_a), 0.2)  # (cells, D*D, hidden)
+            h2 = F.leaky_relu_(torch.bmm(torch.cat([h1, ones], dim=2), w2), 0.2)  # (cells, D*D, N)
+            yield torch.tanh_(library @ h2.reshape(-1, self.n_spectra).T)  # (K, cells * D*D)
+
+    def _sum_into(self, a: torch.Tensor, params: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
+                  target: torch.Tensor) -> None:
+        """Write s of the cells in ``a`` into ``target``, a (K, D, cells, D) view of the block.
+
+        The terms are not kept, so this takes the fewest passes: with x_k = tanh(R h2),
+        e^k = scale^(k-1) u_k where u_k = l * x_2 * ... * x_k is built in place in x_k, the scales
+        ride in fused adds, and the last order's add is fused with the write into the block.
+        """
+        cells, d = a.shape[0], self.downscale
+
+        def grid(x: torch.Tensor) -> torch.Tensor:  # (K, cells * D*D) -> (K, D, cells, D), a view
+            return x.view(-1, cells, d, d).transpose(1, 2)
+
+        s = u = self._linear(a, t, library)
+        for k, x in enumerate(self._factors(a, params, library), start=2):
+            scale = self.output_scale ** (k - 1)
+            if k == self.order:
+                torch.addcmul(grid(s), grid(u), grid(x), value=scale, out=target)
+                return
+            u = x.mul_(u)
+            s = s.add_(u, alpha=scale)  # s is l's storage: l itself is not needed again
+        target.copy_(grid(s))
 
     @torch.no_grad()
     def mix_block(
         self, abundance: torch.Tensor, phi: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
-        cells_per_chunk: int = 16,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+        cells_per_chunk: int = 16, orders: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Inference on one block, channels-last: A (H, W, N) and phi (H/D, W/D, P) -> s (K, H, W)
-        and ||e^k|| / ||l|| (order - 1, H, W).
+        and, if ``orders``, ||e^k|| / ||l|| (order - 1, H, W), else None.
 
         Mixed a few cells of one cell row at a time so the intermediates stay in cache (the
         mixing is per pixel, so chunks are independent); each chunk's results go straight into
@@ -176,19 +210,22 @@ class NeuralMixing(nn.Module):
         gh, gw = h // d, w // d
         params = None if phi is None else phi.reshape(gh * gw, -1)
         s = torch.empty(library.shape[0], gh, d, gw, d, dtype=abundance.dtype, device=abundance.device)
-        rel = torch.empty(self.order - 1, gh, d, gw, d, dtype=abundance.dtype, device=abundance.device)
+        rel = torch.empty(self.order - 1, gh, d, gw, d, dtype=abundance.dtype, device=abundance.device) if orders else None
         cells = abundance.reshape(gh, d, gw, d, n)
         for gy in range(gh):
             for c0 in range(0, gw, cells_per_chunk):
                 c1 = min(gw, c0 + cells_per_chunk)
                 a = cells[gy, :, c0:c1].transpose(0, 1).reshape(c1 - c0, d * d, n)
                 part = None if params is None else params[gy * gw + c0 : gy * gw + c1]
-                out, linear, orders = self.mix_cells(a, part, t, library)
+                if rel is None:
+                    self._sum_into(a, part, t, library, s[:, gy, :, c0:c1])
+                    continue
+                out, linear, terms = self.mix_cells(a, part, t, library)
                 s[:, gy, :, c0:c1] = out.reshape(-1, c1 - c0, d, d).transpose(1, 2)
                 lnorm = linear.square().sum(0).sqrt_().clamp_min_(1e-12)
-                for k, e in enumerate(orders):
+                for k, e in enumerate(terms):
                     rel[k, gy, :, c0:c1] = (e.square().sum(0).sqrt_() / lnorm).reshape(c1 - c0, d, d).transpose(0, 1)
-        return s.reshape(-1, h, w), rel.reshape(-1, h, w)
+        return s.reshape(-1, h, w), None if rel is None else rel.reshape(-1, h, w)
 
     def _unpack(self, params: torch.Tensor, k: int) -> list[torch.Tensor]:
         """Order k's MLP from phi, shaped for batched matmul over cells: W1's rows for A

@@ -99,17 +99,25 @@ def test_presets():
         build_config("small", downscale=4)
 
 
-def test_mix_block_matches_the_training_forward(library):
-    """Synthesis mixes channels-last blocks in chunks of cells; the result equals ``forward``'s."""
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_mix_block_matches_the_training_forward(library, order):
+    """Synthesis mixes channels-last blocks in chunks of cells; the result equals ``forward``'s,
+    with the per-order terms kept (for their norms) or summed in fused passes without them."""
     n, k, d = library.n_spectra, library.sensor.n_channels, 16
-    mixing = NeuralMixing(n, d, order=3, hidden=8, output_scale=0.1)
+    mixing = NeuralMixing(n, d, order=order, hidden=8, output_scale=0.1)
     torch.manual_seed(2)
     a = torch.softmax(torch.randn(1, n, 48, 80), 1)
-    phi = mixing.base_parameters()[None, :, None, None] + 0.1 * torch.randn(1, mixing.n_params, 3, 5)
+    phi = None
+    if order > 1:
+        phi = mixing.base_parameters()[None, :, None, None] + 0.1 * torch.randn(1, mixing.n_params, 3, 5)
     R, t = torch.from_numpy(library.spectra).T, torch.rand(k) + 0.5
     s, linear, orders = mixing(a, phi, t, R)
-    block, rel = mixing.mix_block(a[0].permute(1, 2, 0), phi[0].permute(1, 2, 0), t, R, cells_per_chunk=2)
+    block_phi = None if phi is None else phi[0].permute(1, 2, 0)
+    block, rel = mixing.mix_block(a[0].permute(1, 2, 0), block_phi, t, R, cells_per_chunk=2)
+    summed, none = mixing.mix_block(a[0].permute(1, 2, 0), block_phi, t, R, cells_per_chunk=2, orders=False)
     torch.testing.assert_close(block, s[0])
+    torch.testing.assert_close(summed, s[0])
+    assert none is None and len(rel) == order - 1
     for e, r in zip(orders, rel, strict=True):
         torch.testing.assert_close(r, e[0].norm(dim=0) / linear[0].norm(dim=0))
 
