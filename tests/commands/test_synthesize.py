@@ -50,6 +50,22 @@ def test_synthesize_writes_georeferenced_outputs(tmp_path, model, rgb):
     assert [p.name for p in tmp_path.iterdir() if ".part" in p.name] == []
 
 
+def test_top_k_abundance_raster_holds_the_largest_fractions(tmp_path, model, rgb):
+    full, top = tmp_path / "full.tif", tmp_path / "top.tif"
+    for path, extra in ((full, []), (top, ["--abundance-top-k", "8"])):
+        res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(tmp_path / f"{path.stem}.envi"), "--model",
+                                        model, "--abundance", str(path), *extra, "-q", "--overwrite"])
+        assert res.exit_code == 0, res.output
+    with rasterio.open(full) as f, rasterio.open(top) as t:
+        fractions, block = f.read(), t.read()
+        assert t.descriptions[:2] == ("fraction_1", "fraction_2") and t.descriptions[8] == "index_1"
+    assert (block[:, 0, 0] == -1).all()  # the nodata pixel
+    largest = -np.sort(-fractions, axis=0)[:8]
+    np.testing.assert_array_equal(block[:8, 1:], largest[:, 1:])
+    picked = np.take_along_axis(fractions, block[8:].astype(np.int64).clip(0), axis=0)
+    np.testing.assert_array_equal(picked[:, 1:], block[:8, 1:])
+
+
 def test_synthesize_bad_inputs_leave_nothing(tmp_path, model, rgb):
     out = tmp_path / "out.envi"
     cases = [
