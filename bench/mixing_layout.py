@@ -1,0 +1,47 @@
+"""Time the mixing's products with the library R in both orientations, on chunk-sized inputs.
+
+Usage: python bench/mixing_layout.py [--cells 8] [--repeats 200]
+
+A synthesis chunk is ``cells`` cells of D x D pixels; each order multiplies its (pixels, N) hidden
+output by R (K, N). Band-major is ``R @ x.T`` (K, pixels); pixel-major is ``x @ R.T`` (pixels, K).
+Prints the minimum and median seconds of each, interleaved, with the default model's R.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+from inss_geo.checkpoint import load_checkpoint
+from inss_geo.synthesis import default_model_path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cells", type=int, default=8)
+    ap.add_argument("--repeats", type=int, default=200)
+    args = ap.parse_args()
+    model, _ = load_checkpoint(default_model_path())
+    library = model.library
+    d = model.config.downscale
+    x = torch.rand(args.cells * d * d, library.shape[1], generator=torch.Generator().manual_seed(0))
+    ways = {"band_major": lambda: library @ x.T, "pixel_major": lambda: x @ library.T}
+    times: dict[str, list[float]] = {k: [] for k in ways}
+    for _ in range(args.repeats):
+        for name, fn in ways.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    flops = 2 * x.shape[0] * library.shape[0] * library.shape[1]
+    print(json.dumps({"pixels": x.shape[0], "K": library.shape[0], "N": library.shape[1], "threads": torch.get_num_threads(),
+                      **{name: {"min_ms": round(min(t) * 1e3, 3), "median_ms": round(statistics.median(t) * 1e3, 3),
+                                "gflops_at_median": round(flops / statistics.median(t) / 1e9, 1)}
+                         for name, t in times.items()}}))
+
+
+if __name__ == "__main__":
+    main()
