@@ -1,6 +1,6 @@
 """Time the mixing's products with the library R in both orientations, on chunk-sized inputs.
 
-Usage: python bench/mixing_layout.py [--cells 8] [--repeats 200]
+Usage: python bench/mixing_layout.py [--cells 16] [--repeats 200]
 
 A synthesis chunk is ``cells`` cells of D x D pixels; each order multiplies its (pixels, N) hidden
 output by R (K, N). Band-major is ``R @ x.T`` (K, pixels); pixel-major is ``x @ R.T`` (pixels, K).
@@ -22,7 +22,7 @@ from inss_geo.synthesis import default_model_path
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cells", type=int, default=8)
+    ap.add_argument("--cells", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=200)
     args = ap.parse_args()
     model, _ = load_checkpoint(default_model_path())
