@@ -133,12 +133,13 @@ class NeuralMixing(nn.Module):
     def mix_cells(
         self, a: torch.Tensor, params: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-        """Mix pixels grouped by cell: a (cells, D*D, N), params (cells, P) -> (K, cells * D*D) each.
+        """Mix pixels grouped by cell: a (cells, D*D, N), params (cells, P) -> (cells * D*D, K) each.
 
         Returns (s, l, [e^2, ..., e^k]). The per-cell MLPs run as batched matmuls over cells; the
-        products with R, most of the work, are single large matmuls that emit K-major results,
-        the layout of the output raster. Any subset of cells can be mixed on its own, which is
-        how synthesis mixes a block in cache-sized chunks.
+        products with R, most of the work, are single large matmuls x R^T, pixel-major: the
+        orientation MKL runs faster here (one 16-cell chunk: 3.9 ms against 5.2 ms for R x^T,
+        ``bench/mixing_layout.py``). Any subset of cells can be mixed on its own, which is how
+        synthesis mixes a block in cache-sized chunks.
         """
         linear = self._linear(a, t, library)
         out, e, orders = linear, linear, []
@@ -148,15 +149,12 @@ class NeuralMixing(nn.Module):
             out = out + e if k == 0 else out.add_(e)
         return out, linear, orders
 
-    def _linear(self, a: torch.Tensor, t: torch.Tensor, library: torch.Tensor, pixel_major: bool = False) -> torch.Tensor:
-        """l = t * (R A_p), (K, cells * D*D) or, if ``pixel_major``, (cells * D*D, K); t scales R's
-        rows, one pass fewer."""
-        return _times_library(a.reshape(-1, a.shape[2]), library * t[:, None], pixel_major)
+    def _linear(self, a: torch.Tensor, t: torch.Tensor, library: torch.Tensor) -> torch.Tensor:
+        """l = t * (R A_p), (cells * D*D, K); t scales R's rows, one pass fewer."""
+        return a.reshape(-1, a.shape[2]) @ (library * t[:, None]).T
 
-    def _factors(self, a: torch.Tensor, params: torch.Tensor | None, library: torch.Tensor,
-                 pixel_major: bool = False) -> Iterator[torch.Tensor]:
-        """tanh(R h2) of each order k = 2..K, (K, cells * D*D) each (transposed if ``pixel_major``):
-        M^k_p / scale.
+    def _factors(self, a: torch.Tensor, params: torch.Tensor | None, library: torch.Tensor) -> Iterator[torch.Tensor]:
+        """tanh(R h2) of each order k = 2..K, (cells * D*D, K) each: M^k_p / scale.
 
         Yielded one order at a time, so the caller may consume (overwrite) each before the next.
         """
@@ -171,7 +169,7 @@ class NeuralMixing(nn.Module):
             # (in place where autograd allows it: fresh tensors cost page faults on every chunk)
             h1 = F.leaky_relu_(torch.baddbmm(torch.matmul(pe1, w1_e), a, w1_a), 0.2)  # (cells, D*D, hidden)
             h2 = F.leaky_relu_(torch.bmm(torch.cat([h1, ones], dim=2), w2), 0.2)  # (cells, D*D, N)
-            yield torch.tanh_(_times_library(h2.reshape(-1, self.n_spectra), library, pixel_major))
+            yield torch.tanh_(h2.reshape(-1, self.n_spectra) @ library.T)
 
     def _sum_into(self, a: torch.Tensor, params: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
                   target: torch.Tensor) -> None:
@@ -179,25 +177,19 @@ class NeuralMixing(nn.Module):
 
         The terms are not kept, so this takes the fewest passes: with x_k = tanh(R h2),
         e^k = scale^(k-1) u_k where u_k = l * x_2 * ... * x_k is built in place in x_k, the scales
-        ride in fused adds, and the last order's add is fused with the write into the block. The
-        products come out pixel-major, the orientation MKL runs faster here (one 16-cell chunk's
-        product: 3.9 ms against 5.2 ms, ``bench/mixing_layout.py``; 5% less ``mix_block`` time in a
-        2048² synthesis); the one transposition rides in that last write.
+        ride in fused adds, and the last order's add is fused with the write into the block, which
+        also turns the pixel-major terms band-major.
         """
         cells, d = a.shape[0], self.downscale
-
-        def grid(x: torch.Tensor) -> torch.Tensor:  # (cells * D*D, K) -> (K, D, cells, D), a view
-            return x.view(cells, d, d, -1).permute(3, 1, 0, 2)
-
-        s = u = self._linear(a, t, library, pixel_major=True)
-        for k, x in enumerate(self._factors(a, params, library, pixel_major=True), start=2):
+        s = u = self._linear(a, t, library)
+        for k, x in enumerate(self._factors(a, params, library), start=2):
             scale = self.output_scale ** (k - 1)
             if k == self.order:
-                torch.addcmul(grid(s), grid(u), grid(x), value=scale, out=target)
+                torch.addcmul(*(_band_major(y, cells, d) for y in (s, u, x)), value=scale, out=target)
                 return
             u = x.mul_(u)
             s = s.add_(u, alpha=scale)  # s is l's storage: l itself is not needed again
-        target.copy_(grid(s))
+        target.copy_(_band_major(s, cells, d))
 
     @torch.no_grad()
     def mix_block(
@@ -227,10 +219,10 @@ class NeuralMixing(nn.Module):
                     self._sum_into(a, part, t, library, s[:, gy, :, c0:c1])
                     continue
                 out, linear, terms = self.mix_cells(a, part, t, library)
-                s[:, gy, :, c0:c1] = out.reshape(-1, c1 - c0, d, d).transpose(1, 2)
-                lnorm = linear.square().sum(0).sqrt_().clamp_min_(1e-12)
+                s[:, gy, :, c0:c1] = _band_major(out, c1 - c0, d)
+                lnorm = linear.square().sum(1).sqrt_().clamp_min_(1e-12)
                 for k, e in enumerate(terms):
-                    rel[k, gy, :, c0:c1] = (e.square().sum(0).sqrt_() / lnorm).reshape(c1 - c0, d, d).transpose(0, 1)
+                    rel[k, gy, :, c0:c1] = (e.square().sum(1).sqrt_() / lnorm).reshape(c1 - c0, d, d).transpose(0, 1)
         return s.reshape(-1, h, w), None if rel is None else rel.reshape(-1, h, w)
 
     def _unpack(self, params: torch.Tensor, k: int) -> list[torch.Tensor]:
@@ -249,13 +241,13 @@ class NeuralMixing(nn.Module):
         return [params[:, a:b].reshape(len(params), r, -1).contiguous() for a, b, r in zip([start, *ends], ends, rows)]
 
     def _unfold(self, x: torch.Tensor, b: int, gh: int, gw: int) -> torch.Tensor:
-        """(K, cells * D*D) -> (B, K, H, W)."""
+        """(cells * D*D, K) -> (B, K, H, W)."""
         d = self.downscale
-        k = x.shape[0]
-        return x.reshape(k, b, gh, gw, d, d).permute(1, 0, 2, 4, 3, 5).reshape(b, k, gh * d, gw * d)
+        k = x.shape[1]
+        return x.reshape(b, gh, gw, d, d, k).permute(0, 5, 1, 3, 2, 4).reshape(b, k, gh * d, gw * d)
 
 
-def _times_library(x: torch.Tensor, library: torch.Tensor, pixel_major: bool) -> torch.Tensor:
-    """x (pixels, N) times R (K, N): R x^T (K, pixels), the band-major layout training unfolds,
-    or x R^T (pixels, K)."""
-    return x @ library.T if pixel_major else library @ x.T
+def _band_major(x: torch.Tensor, cells: int, d: int) -> torch.Tensor:
+    """(cells * D*D, K), pixel-major by cell, -> (K, D, cells, D): a view that lines up with one
+    cell row's stretch of a band-major block."""
+    return x.view(cells, d, d, -1).permute(3, 1, 0, 2)
