@@ -4,7 +4,7 @@ Usage: python bench/mixing_layout.py [--cells 16] [--repeats 200]
 
 A synthesis chunk is ``cells`` cells of D x D pixels; each order multiplies its (pixels, N) hidden
 output by R (K, N). Band-major is ``R @ x.T`` (K, pixels); pixel-major is ``x @ R.T`` (pixels, K).
-Prints the minimum and median seconds of each, interleaved, with the default model's R.
+Prints the minimum and median milliseconds of each, interleaved, with the default model's R.
 """
 
 from __future__ import annotations
