@@ -59,6 +59,36 @@ def test_mixing_is_per_pixel(library):
     assert torch.count_nonzero(grad_phi) == 0, "another cell's parameters influenced this pixel"
 
 
+def _pixel_by_the_equations(mixing, a, phi, t, R, y, x):
+    """s at one pixel straight from Eq. 3-7, with nothing batched: the reference for ``forward``."""
+    d, n = mixing.downscale, mixing.n_spectra
+    freqs = 2 * math.pi / 2 ** torch.arange(1, int(math.log2(d)) + 1, dtype=a.dtype)
+    ox, oy = x % d + 0.5 - d / 2, y % d + 0.5 - d / 2  # offset from the cell centre
+    inp = torch.cat([a[0, :, y, x], *(f(o * freqs) for o in (ox, oy) for f in (torch.sin, torch.cos))])
+    cell = phi[0, :, y // d, x // d]
+    out = e = t * (R @ a[0, :, y, x])
+    for k in range(mixing.order - 1):
+        sizes = [math.prod(shape) for shape in mixing.shapes]
+        w1, b1, w2, b2 = cell[k * mixing.params_per_order:(k + 1) * mixing.params_per_order].split(sizes)
+        h1 = torch.nn.functional.leaky_relu(inp @ w1.view(mixing.n_in, -1) + b1, 0.2)
+        h2 = torch.nn.functional.leaky_relu(h1 @ w2.view(-1, n) + b2, 0.2)
+        e = e * mixing.output_scale * torch.tanh(R @ h2)
+        out = out + e
+    return out
+
+
+def test_forward_follows_the_equations_pixel_by_pixel(library):
+    n, k, d = library.n_spectra, library.sensor.n_channels, 16
+    mixing = NeuralMixing(n, d, order=3, hidden=8, output_scale=0.1)
+    torch.manual_seed(3)
+    a = torch.softmax(torch.randn(1, n, 32, 48, dtype=torch.float64), 1)
+    phi = mixing.base_parameters().double()[None, :, None, None] + 0.1 * torch.randn(1, mixing.n_params, 2, 3, dtype=torch.float64)
+    R, t = torch.from_numpy(library.spectra).T.double(), torch.rand(k, dtype=torch.float64) + 0.5
+    s, _, _ = mixing(a, phi, t, R)
+    for y, x in [(0, 0), (21, 37), (5, 30), (31, 47), (16, 15)]:
+        torch.testing.assert_close(s[0, :, y, x], _pixel_by_the_equations(mixing, a, phi, t, R, y, x))
+
+
 def test_same_inputs_same_output_anywhere_in_the_cell_grid(library):
     """Equal (A_p, phi, offset) give equal spectra at different cells: locality, no position leak."""
     n, k = library.n_spectra, library.sensor.n_channels
