@@ -220,9 +220,10 @@ class NeuralMixing(nn.Module):
                     continue
                 out, linear, terms = self.mix_cells(a, part, t, library)
                 s[:, gy, :, c0:c1] = _band_major(out, c1 - c0, d)
-                lnorm = linear.square().sum(1).sqrt_().clamp_min_(1e-12)
+                lnorm = torch.linalg.vector_norm(linear, dim=1).clamp_min_(1e-12)
                 for k, e in enumerate(terms):
-                    rel[k, gy, :, c0:c1] = (e.square().sum(1).sqrt_() / lnorm).reshape(c1 - c0, d, d).transpose(0, 1)
+                    ratio = torch.linalg.vector_norm(e, dim=1).div_(lnorm)
+                    rel[k, gy, :, c0:c1] = ratio.view(c1 - c0, d, d).transpose(0, 1)
         return s.reshape(-1, h, w), None if rel is None else rel.reshape(-1, h, w)
 
     def _unpack(self, params: torch.Tensor, k: int) -> list[torch.Tensor]:

@@ -67,8 +67,8 @@ def _pixel_by_the_equations(mixing, a, phi, t, R, y, x):
     inp = torch.cat([a[0, :, y, x], *(f(o * freqs) for o in (ox, oy) for f in (torch.sin, torch.cos))])
     cell = phi[0, :, y // d, x // d]
     out = e = t * (R @ a[0, :, y, x])
+    sizes = [math.prod(shape) for shape in mixing.shapes]
     for k in range(mixing.order - 1):
-        sizes = [math.prod(shape) for shape in mixing.shapes]
         w1, b1, w2, b2 = cell[k * mixing.params_per_order:(k + 1) * mixing.params_per_order].split(sizes)
         h1 = torch.nn.functional.leaky_relu(inp @ w1.view(mixing.n_in, -1) + b1, 0.2)
         h2 = torch.nn.functional.leaky_relu(h1 @ w2.view(-1, n) + b2, 0.2)
