@@ -41,6 +41,7 @@ from .rgb_input import choose_rgb_bands, make_scaler, read_rgb_tile
 from .sensors import Sensor
 from .stitching import Stitcher
 from .tiling import make_grid
+from .top_k import top_k_block
 
 log = logging.getLogger(__name__)
 
@@ -271,9 +272,7 @@ class _Outputs:
         if self.abundance is not None:
             ab = abundance[:h, :w]
             if self.opts.abundance_top_k:
-                k = self.opts.abundance_top_k
-                frac, idx = torch.from_numpy(ab).topk(k, dim=2)
-                block = torch.cat([frac, idx.float()], dim=2).permute(2, 0, 1).contiguous().numpy()
+                block = top_k_block(ab, self.opts.abundance_top_k)
                 block[:, invalid] = -1.0
             elif self.opts.abundance_dtype == "uint16":
                 block = np.clip(np.rint(ab * ABUNDANCE_UINT16_UNITS), 0, 65534).astype(np.uint16).transpose(2, 0, 1)
