@@ -7,9 +7,11 @@ never leaves a file that looks finished.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -258,6 +260,7 @@ class BackgroundWriter:
         self._thread.start()
 
     def _run(self) -> None:
+        _yield_to_compute()
         with rasterio.Env():  # GDAL's error handling is per thread: route this one's to rasterio too
             self._write_all()
 
@@ -288,3 +291,22 @@ class BackgroundWriter:
     def _check(self) -> None:
         if self._error is not None:
             raise self._error
+
+
+#: how much lower than the process the writer thread runs (added to its nice value)
+WRITER_NICENESS = 10
+
+
+def _yield_to_compute() -> None:
+    """Lower the calling thread's priority, on Linux where each thread has its own nice value.
+
+    The writer then runs mostly in the gaps the model leaves. At equal priority it takes a core
+    from the two matmul threads, and every barrier of theirs waits for the one descheduled: a
+    2048² synthesis took 36.2-40.8 s with this against 38.0-43.0 s without (7 interleaved pairs,
+    2.0 s less on average). Elsewhere (macOS: a thread id is not a pid) nothing changes.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + WRITER_NICENESS))
