@@ -3,10 +3,11 @@
 torch's CPU topk keeps a heap of the k largest when k <= n / 64, which is fast, and otherwise
 partitions every whole row (nth_element), about 1.6 us per row of 345 fractions at one thread
 (``aten/src/ATen/native/TopKImpl.h``). For that case each row is first cut into ``n // GROUP``
-groups whose maxima one vectorised reduction finds; the k largest values can only lie in the k groups with the largest
-maxima (and the few values left over when ``n`` is not a multiple of ``GROUP``), so torch's topk
-then runs on the group maxima and on those few candidates. The result is exact: the same values
-as ``torch.topk``; indices differ only between equal fractions, where either is right.
+groups whose maxima one vectorised reduction finds. The k largest values can only lie in the k
+groups with the largest maxima (or among the few values left over when ``n`` is not a multiple
+of ``GROUP``), so torch's topk then runs on the group maxima and on those few candidates. The
+result is exact: the same values as ``torch.topk``; indices differ only between equal
+fractions, where either is right.
 """
 
 from __future__ import annotations
