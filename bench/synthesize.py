@@ -1,6 +1,7 @@
 """Benchmark ``inss-geo synthesize``: Mpx/s, fraction of the roofline, time per stage, peak RSS.
 
 Usage: python bench/synthesize.py [SIZE ...] [--workdir DIR] [--model PATH] [--mixing] [--tile N --overlap N]
+                                  [--precision fp32|bf16|fp16]
 
 Each input is the bundled NAIP example mirrored out to SIZE x SIZE (written window by window);
 the run writes the HSI (int16) and the top-8 abundance raster. Peak RSS is that of the
@@ -8,9 +9,10 @@ the run writes the HSI (int16) and the top-8 abundance raster. Peak RSS is that 
 
 Roofline: the model's FLOPs per output pixel are counted by torch's FlopCounterMode on one
 tile (U-Net + T) and one block (mixing) of the architecture, i.e. one pass per pixel with no
-tile overlap; the machine's fp32 rate is a 4096² ``torch.mm`` timed here with the same threads.
-Fraction = achieved pixels/s x FLOPs per pixel / matmul rate (the higher of the rates measured
-before and after the run).
+tile overlap; the machine's rate is a 4096² ``torch.mm`` timed here with the same threads, in
+the run's ``--precision`` (bf16 runs are measured against the bf16 rate, not flattered by the
+fp32 one). Fraction = achieved pixels/s x FLOPs per pixel / matmul rate (the higher of the
+rates measured before and after the run).
 """
 
 from __future__ import annotations
@@ -75,11 +77,13 @@ def flops_per_pixel(model_path: str | None) -> dict[str, float]:
     return counts
 
 
-def matmul_gflops(size: int = 4096, repeats: int = 5) -> float:
-    """fp32 GFLOP/s of a large square matrix product on this machine, best of ``repeats``."""
+def matmul_gflops(precision: str, size: int = 4096, repeats: int = 5) -> float:
+    """GFLOP/s of a large square matrix product in ``precision`` on this machine, best of ``repeats``."""
     import torch
 
-    a, b = torch.rand(size, size), torch.rand(size, size)
+    from inss_geo.synthesis import PRODUCT_DTYPES
+
+    a, b = (torch.rand(size, size, dtype=PRODUCT_DTYPES[precision]) for _ in range(2))
     a @ b
     best = float("inf")
     for _ in range(repeats):
@@ -130,18 +134,21 @@ def main() -> None:
     ap.add_argument("--mixing", action="store_true")
     ap.add_argument("--tile", type=int, default=None)
     ap.add_argument("--overlap", type=int, default=None)
+    ap.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32")
     args = ap.parse_args()
     args.workdir.mkdir(exist_ok=True)
-    extra = [*(["--tile", str(args.tile)] if args.tile else []), *(["--overlap", str(args.overlap)] if args.overlap is not None else [])]
+    extra = [*(["--tile", str(args.tile)] if args.tile else []), *(["--overlap", str(args.overlap)] if args.overlap is not None else []),
+             *(["--precision", args.precision] if args.precision != "fp32" else [])]
     flops = flops_per_pixel(args.model)
-    peak = matmul_gflops()
+    rate = f"matmul_{args.precision}_gflops"
+    peak = matmul_gflops(args.precision)
     results = []
     for s in args.sizes:
         r = run(s, args.workdir, args.model, args.mixing, extra)
         # the machine's rate drifts on a shared host: measured again after each run, and the
         # higher of the two is the roofline (a slow moment must not flatter the fraction)
-        after = matmul_gflops()
-        r["matmul_fp32_gflops_after"] = round(after, 1)
+        after = matmul_gflops(args.precision)
+        r[f"{rate}_after"] = round(after, 1)
         r["roofline_fraction"] = round(r["mpx_per_s"] * 1e6 * flops["total"] / (max(peak, after) * 1e9), 4)
         r["tiles"], passes = unet_passes(s, args.tile, args.overlap)
         r["unet_passes_per_pixel"] = round(passes, 3)
@@ -155,7 +162,7 @@ def main() -> None:
                for a, b in zip(results, results[1:])]
     print(json.dumps({"cpu_count": os.cpu_count(), "python": sys.version.split()[0], "options": extra,
                       "flops_per_pixel": {k: round(v) for k, v in flops.items()},
-                      "matmul_fp32_gflops": round(peak, 1), "results": results, "scaling": scaling}, indent=2))
+                      rate: round(peak, 1), "results": results, "scaling": scaling}, indent=2))
 
 
 if __name__ == "__main__":

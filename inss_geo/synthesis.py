@@ -50,6 +50,8 @@ HSI_NODATA = {"float32": -9999.0, "int16": -32768}
 INT16_UNITS = 10000.0
 ABUNDANCE_NODATA = {"float32": -1.0, "uint16": 65535}
 ABUNDANCE_UINT16_UNITS = 10000.0
+#: --precision -> the dtype of the model's matrix products (autocast for F and T, explicit in N)
+PRODUCT_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 @dataclass
@@ -186,6 +188,7 @@ class _Outputs:
 
     def _open_all(self, src: _Frame, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str) -> None:
         self.opts, self.model = opts, model
+        self.products = PRODUCT_DTYPES[opts.precision]
         self.sensor = Sensor.from_config(contract["sensor"])
         self.scale = float(contract["data"]["scale"])
         self.names = contract["library"]["names"]
@@ -255,13 +258,14 @@ class _Outputs:
         phi = None
         if t_hidden is not None and (mix or self.phi is not None):
             # T's last layer, once per cell: one pass over its weights per block
-            phi = m.transform.to_params(torch.from_numpy(t_hidden[:gh, :gw]).to(device))
+            with torch.autocast(device.type, dtype=self.products, enabled=self.products != torch.float32):
+                phi = m.transform.to_params(torch.from_numpy(t_hidden[:gh, :gw]).to(device))
         int16 = self.opts.dtype == "int16"
         if mix:  # (mixed without the tile padding beyond that edge)
             a = torch.from_numpy(abundance[: gh * d, : gw * d]).to(device)
             # s is linear in t (l = t * R A_p, e^k = e^(k-1) * M^k): scaling t gives s in output units
             t = m.t.clamp_min(0).detach() * (INT16_UNITS if int16 else self.scale)
-            hsi, rel = m.mixing.mix_block(a, phi, t, m.library, orders=self.orders is not None)
+            hsi, rel = m.mixing.mix_block(a, phi, t, m.library, orders=self.orders is not None, dtype=self.products)
         else:
             hsi, rel = torch.zeros(m.library.shape[0], h, w), torch.zeros(m.config.order - 1, h, w)
         hsi = hsi[:, :h, :w].float().cpu()  # a block of its own: rounded in place
@@ -282,7 +286,7 @@ class _Outputs:
                 block[:, invalid] = -1.0
             self.writer.put(self.abundance, block, y0, x0)
         if self.phi is not None:
-            grid = phi.cpu().numpy().transpose(2, 0, 1)
+            grid = phi.float().cpu().numpy().transpose(2, 0, 1)
             self.writer.put(self.phi, grid, y0 // d, x0 // d)
             rel = rel[:, :h, :w].float().cpu().numpy()
             rel[:, invalid] = -1.0
@@ -315,6 +319,8 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
     if opts.abundance_top_k is not None and not 1 <= opts.abundance_top_k:
         raise ConfigError("--abundance-top-k must be at least 1")
     device = torch.device(opts.device)
+    if opts.precision == "fp16" and device.type == "cpu":  # no fp16 arithmetic units: 36x slower than fp32 here
+        raise ConfigError("--precision fp16 is for GPUs; on the CPU use bf16 or fp32")
     model, contract = load_checkpoint(model_path or default_model_path(), device)
     # channels last: the convolutions run faster, and the abundance softmax, the stitcher and
     # the mixing all want each pixel's channels contiguous
@@ -390,8 +396,7 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
     order = [(i, j) for i in range(rows.count) for j in range(cols.count)]
     batches = [order[k : k + opts.batch_size] for k in range(0, len(order), opts.batch_size)]
     bar = tqdm(total=len(order), unit="tile", desc="synthesize", disable=opts.progress != "bar")
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16 if opts.precision == "bf16" else torch.float16,
-                              enabled=opts.precision != "fp32")
+    autocast = torch.autocast(device.type, dtype=PRODUCT_DTYPES[opts.precision], enabled=opts.precision != "fp32")
     def read(batch):
         with rasterio.Env():  # GDAL's error handling is per thread
             return _read_batch(src, frame, bands, scaler, rows, cols, batch, device.type == "cuda")

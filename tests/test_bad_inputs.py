@@ -142,6 +142,7 @@ CASES = [
     ("top-k-zero", [S, "{good}", "-o", O, "--abundance", "{out}/a.tif", "--abundance-top-k", "0"], 2, "--abundance-top-k"),
     ("top-k-beyond-library", [S, "{good}", "-o", O, "--abundance", "{out}/a.tif", "--abundance-top-k", "400"], 1,
      "only 345 spectra"),
+    ("fp16-on-cpu", [S, "{good}", "-o", O, "--precision", "fp16", "--device", "cpu"], 1, "fp16 is for GPUs"),
     ("cuda-without-gpu", [S, "{good}", "-o", O, "--device", "cuda"], 2, "no CUDA device"),
     ("device-garbage", [S, "{good}", "-o", O, "--device", "tpu"], 2, "use auto, cpu, cuda"),
     ("model-not-checkpoint", [S, "{good}", "-o", O, "--model", "{not_checkpoint}"], 1, "not an inss-geo checkpoint"),

@@ -141,7 +141,8 @@ class NeuralMixing(nn.Module):
         ``bench/mixing_layout.py``). Any subset of cells can be mixed on its own, which is how
         synthesis mixes a block in cache-sized chunks.
         """
-        linear = self._linear(a, t, library)
+        scaled, library = _products_library(library, t, a.dtype)
+        linear = self._linear(a, scaled)
         out, e, orders = linear, linear, []
         for k, x_k in enumerate(self._factors(a, params, library)):
             e = torch.mul(e, x_k).mul_(self.output_scale)
@@ -149,18 +150,20 @@ class NeuralMixing(nn.Module):
             out = out + e if k == 0 else out.add_(e)
         return out, linear, orders
 
-    def _linear(self, a: torch.Tensor, t: torch.Tensor, library: torch.Tensor) -> torch.Tensor:
-        """l = t * (R A_p), (cells * D*D, K); t scales R's rows, one pass fewer."""
-        return a.reshape(-1, a.shape[2]) @ (library * t[:, None]).T
+    def _linear(self, a: torch.Tensor, scaled: torch.Tensor) -> torch.Tensor:
+        """l = t * (R A_p), (cells * D*D, K), at least float32; ``scaled`` is (t * R)^T (N, K) in a's dtype."""
+        return _widened(a.reshape(-1, a.shape[2]) @ scaled)
 
     def _factors(self, a: torch.Tensor, params: torch.Tensor | None, library: torch.Tensor) -> Iterator[torch.Tensor]:
-        """tanh(R h2) of each order k = 2..K, (cells * D*D, K) each: M^k_p / scale.
+        """tanh(R h2) of each order k = 2..K, (cells * D*D, K) each, at least float32: M^k_p / scale.
 
-        Yielded one order at a time, so the caller may consume (overwrite) each before the next.
+        The matrix products run in a's dtype (params and library must share it); the tanh and
+        everything after it in float32 or wider. Yielded one order at a time, so the caller may consume
+        (overwrite) each before the next.
         """
         if self.order == 1:
             return
-        pe = positional_encoding(self.downscale, a.device, a.dtype)  # (D*D, 4 log2 D)
+        pe = positional_encoding(self.downscale, a.device, _wide(a.dtype)).to(a.dtype)  # (D*D, 4 log2 D)
         pe1 = torch.cat([pe, pe.new_ones(len(pe), 1)], dim=1)  # [E_p, 1]: b1 rides in the product
         ones = a.new_ones(*a.shape[:2], 1)  # [h1, 1]: so does b2
         for k in range(self.order - 1):
@@ -169,7 +172,7 @@ class NeuralMixing(nn.Module):
             # (in place where autograd allows it: fresh tensors cost page faults on every chunk)
             h1 = F.leaky_relu_(torch.baddbmm(torch.matmul(pe1, w1_e), a, w1_a), 0.2)  # (cells, D*D, hidden)
             h2 = F.leaky_relu_(torch.bmm(torch.cat([h1, ones], dim=2), w2), 0.2)  # (cells, D*D, N)
-            yield _tanh(h2.reshape(-1, self.n_spectra) @ library.T)
+            yield _tanh(_widened(h2.reshape(-1, self.n_spectra) @ library.T))
 
     def _sum_into(self, a: torch.Tensor, params: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
                   target: torch.Tensor) -> None:
@@ -181,7 +184,8 @@ class NeuralMixing(nn.Module):
         arithmetic while writing through that strided view is slower than the arithmetic and the
         copy apart (2.5 ms against 0.7 ms for a 16-cell chunk's last order).
         """
-        s = u = self._linear(a, t, library)
+        scaled, library = _products_library(library, t, a.dtype)
+        s = u = self._linear(a, scaled)
         for k, x in enumerate(self._factors(a, params, library), start=2):
             u = x.mul_(u)
             s = s.add_(u, alpha=self.output_scale ** (k - 1))  # s is l's storage: l itself is not needed again
@@ -190,10 +194,14 @@ class NeuralMixing(nn.Module):
     @torch.no_grad()
     def mix_block(
         self, abundance: torch.Tensor, phi: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
-        cells_per_chunk: int = 16, orders: bool = True,
+        cells_per_chunk: int = 16, orders: bool = True, dtype: torch.dtype | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Inference on one block, channels-last: A (H, W, N) and phi (H/D, W/D, P) -> s (K, H, W)
-        and, if ``orders``, ||e^k|| / ||l|| (order - 1, H, W), else None.
+        and, if ``orders``, ||e^k|| / ||l|| (order - 1, H, W), else None, at least float32.
+
+        ``dtype`` (default: A's) is what the matrix products take and give; bf16 or fp16 make them
+        mixed precision (they accumulate in float32), while the tanh, the products of orders and
+        the sum stay float32.
 
         Mixed at most ``cells_per_chunk`` cells of one cell row at a time so the intermediates
         stay in cache (the mixing is per pixel, so chunks are independent); each chunk's results
@@ -203,15 +211,17 @@ class NeuralMixing(nn.Module):
         h, w, n = abundance.shape
         d = self.downscale
         gh, gw = h // d, w // d
-        params = None if phi is None else phi.reshape(gh * gw, -1)
-        s = torch.empty(library.shape[0], gh, d, gw, d, dtype=abundance.dtype, device=abundance.device)
-        rel = torch.empty(self.order - 1, gh, d, gw, d, dtype=abundance.dtype, device=abundance.device) if orders else None
+        dtype = dtype or abundance.dtype
+        params = None if phi is None else phi.reshape(gh * gw, -1).to(dtype)
+        wide = {"dtype": _wide(abundance.dtype), "device": abundance.device}
+        s = torch.empty(library.shape[0], gh, d, gw, d, **wide)
+        rel = torch.empty(self.order - 1, gh, d, gw, d, **wide) if orders else None
         cells = abundance.reshape(gh, d, gw, d, n)
         chunks = -(-gw // cells_per_chunk)
         edges = [gw * i // chunks for i in range(chunks + 1)]
         for gy in range(gh):
             for c0, c1 in zip(edges, edges[1:]):
-                a = cells[gy, :, c0:c1].transpose(0, 1).reshape(c1 - c0, d * d, n)
+                a = cells[gy, :, c0:c1].transpose(0, 1).to(dtype).reshape(c1 - c0, d * d, n)
                 part = None if params is None else params[gy * gw + c0 : gy * gw + c1]
                 if rel is None:
                     self._sum_into(a, part, t, library, s[:, gy, :, c0:c1])
@@ -252,6 +262,22 @@ def _tanh(x: torch.Tensor) -> torch.Tensor:
     chunk's (4096, 224)); the two differ by at most 2e-7 (float32 rounding near +-1).
     Autograd-safe: sigmoid's output, which its backward needs, is not overwritten."""
     return torch.sigmoid_(x.mul_(2)).mul(2).sub_(1)
+
+
+def _wide(dtype: torch.dtype) -> torch.dtype:
+    """float32, or dtype when it is wider: where reduced precision ends."""
+    return torch.promote_types(dtype, torch.float32)
+
+
+def _widened(x: torch.Tensor) -> torch.Tensor:
+    """x in :func:`_wide` of its dtype (x itself when it already is)."""
+    return x.to(_wide(x.dtype))
+
+
+def _products_library(library: torch.Tensor, t: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """(t * R)^T (N, K), for l (t scales R's rows: one pass fewer), and R, in the dtype the
+    products run in (no copy when that is R's own)."""
+    return (library * t[:, None]).T.to(dtype), library.to(dtype)
 
 
 def _band_major(x: torch.Tensor, cells: int, d: int) -> torch.Tensor:

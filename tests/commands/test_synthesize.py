@@ -195,8 +195,9 @@ def test_batched_tiles_equal_one_tile_at_a_time(tmp_path, model, rgb):
     np.testing.assert_allclose(odd, one, rtol=1e-5, atol=1e-5)
 
 
-def test_bf16_autocast_stays_close_to_fp32(tmp_path, model, rgb):
-    """Mixed precision (the U-Net under autocast) on the CPU: within 2% mean relative difference."""
+def test_bf16_stays_close_to_fp32(tmp_path, model, rgb):
+    """Mixed precision on the CPU (the U-Net and T under autocast, the mixing's products in
+    bf16): within 2% mean relative difference."""
     fp32 = _synthesize(rgb, tmp_path / "fp32.tif", model)
     bf16 = _synthesize(rgb, tmp_path / "bf16.tif", model, "--precision", "bf16", "--batch-size", "2")
     assert (bf16[:, 0, 0] == fp32[:, 0, 0]).all() and np.isfinite(bf16).all()  # (0, 0) is nodata in both

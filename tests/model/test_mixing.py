@@ -152,6 +152,25 @@ def test_mix_block_matches_the_training_forward(library, order):
         torch.testing.assert_close(r, e[0].norm(dim=0) / linear[0].norm(dim=0))
 
 
+@pytest.mark.parametrize("orders", [False, True])
+def test_mix_block_in_bf16_is_mixed_precision(library, orders):
+    """dtype=bf16 runs the products in bf16 (the result moves, by ~0.1%) and returns float32."""
+    n, k, d = library.n_spectra, library.sensor.n_channels, 16
+    mixing = NeuralMixing(n, d, order=3, hidden=8, output_scale=0.1)
+    torch.manual_seed(3)
+    a = torch.softmax(torch.randn(48, 80, n), 2)
+    phi = mixing.base_parameters() + 0.1 * torch.randn(3, 5, mixing.n_params)
+    R, t = torch.from_numpy(library.spectra).T, torch.rand(k) + 0.5
+    s, rel = mixing.mix_block(a, phi, t, R, orders=orders)
+    s16, rel16 = mixing.mix_block(a, phi, t, R, orders=orders, dtype=torch.bfloat16)
+    assert s16.dtype == torch.float32 and (rel16 is None) == (not orders)
+    diff = ((s16 - s).abs().mean() / s.abs().mean()).item()
+    assert 1e-5 < diff < 1e-2, diff
+    if orders:
+        assert rel16.dtype == torch.float32
+        torch.testing.assert_close(rel16, rel, rtol=0.05, atol=1e-3)
+
+
 def test_synthesis_may_blend_the_hidden_layer_of_T_instead_of_phi(library):
     """Tiled synthesis blends T's hidden layer (64 channels, not P) and builds phi per block.
 
