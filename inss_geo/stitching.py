@@ -6,8 +6,10 @@ memory, and the strip that the next tile row touches is parked in a scratch file
 no later tile touches is returned as a finished block at once, so memory stays a few tiles'
 worth however wide or tall the scene is.
 
-Several layers can be stitched at once, each at its own resolution: per-pixel abundances
-(1 element per pixel) and the hypernetwork grid (1 element per D pixels).
+Several layers can be stitched at once, each at its own resolution: per-pixel features
+(1 element per pixel) and the hypernetwork grid (1 element per D pixels). A layer that a 3x3
+convolution will read after blending gets its block with a one-element ring around it
+(:class:`_Ring`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from .tiling import TileGrid
 class Block:
     """A finished region in padded-raster pixel coordinates and each layer's blended values.
 
-    ``layers[name]`` is ((y1 - y0) / pixels, (x1 - x0) / pixels, C) for that layer, channels last.
+    ``layers[name]`` is ((y1 - y0) / pixels, (x1 - x0) / pixels, C) for that layer, channels last,
+    and two more rows and columns for a layer with a ring.
     """
 
     y0: int
@@ -66,6 +69,52 @@ class _Strip:
         self.fh.close()
 
 
+class _Ring:
+    """The one-element ring around each block of a layer, for a 3x3 convolution after blending.
+
+    Above and left of a block the values are final: the last row of the tile row above
+    (``above``) and the last column of the block before (``left``, kept with its ring rows).
+    Below and right they still await later tiles, whose blend weight there, at the first
+    element of their ramp, is sin^2(pi/4 / overlap) (4e-5 at 128 pixels): the ring takes the
+    finishing tile's own values, which the blend would barely move. Beyond the padded extent,
+    or a tile's edge when tiles do not overlap, it is 0, the zero padding the tiles' own
+    convolution saw.
+    """
+
+    def __init__(self, width: int, channels: int) -> None:
+        self.above = np.zeros((width + 2, channels), np.float32)  # element x at x + 1
+        self.below = np.zeros_like(self.above)  # the tile row being finished
+        self.left = np.zeros((0, channels), np.float32)
+
+    @staticmethod
+    def past(tile: np.ndarray, h: int, w: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The tile's own values just past its (h, w) block: the row below (w + 1 elements, with
+        the corner) and the column right (h); None where the tile ends there."""
+        row = tile[h, : w + 1].copy() if tile.shape[0] > h else None
+        col = tile[:h, w].copy() if tile.shape[1] > w else None
+        return row, col
+
+    def around(self, j: int, x0: int, block: np.ndarray, past: tuple[np.ndarray | None, np.ndarray | None]) -> np.ndarray:
+        """Block (h, w, C) of tile column ``j`` at element ``x0`` -> (h + 2, w + 2, C) with its ring;
+        ``past`` is :meth:`past` of the finishing tile before it was weighted."""
+        h, w, c = block.shape
+        if j == 0:  # a new tile row: the last one's bottom rows are now the row above
+            self.above, self.below = self.below, self.above
+            self.left = np.zeros((h + 2, c), np.float32)
+        out = np.zeros((h + 2, w + 2, c), np.float32)
+        out[1:-1, 1:-1] = block
+        out[0] = self.above[x0 : x0 + w + 2]
+        out[:, 0] = self.left
+        row, col = past
+        if row is not None:
+            out[-1, 1 : 1 + len(row)] = row
+        if col is not None:
+            out[1:-1, -1] = col
+        self.left = out[:, -2].copy()
+        self.below[x0 + 1 : x0 + w + 1] = block[-1]
+        return out
+
+
 class Stitcher:
     """Blend tiles of several layers; see the module docstring.
 
@@ -75,13 +124,15 @@ class Stitcher:
             every layer's pixels per element.
         scratch_dir: Where the pending strips live; defaults to the system temp directory.
         scratch_prefix: Name prefix of the scratch directory there.
+        rings: Layers whose blocks come with a one-element ring (:class:`_Ring`).
     """
 
     def __init__(
         self, rows: TileGrid, cols: TileGrid, layers: dict[str, tuple[int, int]], scratch_dir: str | Path | None = None,
-        scratch_prefix: str = "inss-geo-stitch-",
+        scratch_prefix: str = "inss-geo-stitch-", rings: tuple[str, ...] = (),
     ) -> None:
         self.rows, self.cols, self.layers = rows, cols, layers
+        self._rings = {name: _Ring(cols.padded // layers[name][1], layers[name][0]) for name in rings}
         self._tmp = tempfile.TemporaryDirectory(prefix=scratch_prefix, suffix=".part", dir=scratch_dir)
         self._strips: dict[str, _Strip] = {}
         if rows.count > 1:
@@ -106,6 +157,9 @@ class Stitcher:
         out = {}
         for name, tile in tiles.items():
             px = self.layers[name][1]
+            dh, dw = done_h // px, done_w // px
+            # the ring's part past the block, before the tile is weighted in place
+            past = _Ring.past(tile, dh, dw) if name in self._rings else None
             wy = self.rows.weights(i, (np.arange(tile.shape[0]) + 0.5) * px)
             wx = self.cols.weights(j, (np.arange(tile.shape[1]) + 0.5) * px)
             # torch for the arithmetic: multi-threaded, on the same memory as the numpy arrays
@@ -115,7 +169,6 @@ class Stitcher:
             if j > 0:
                 carry = self._carry.pop(name)
                 _add_into(acc[:, : carry.shape[1]], carry)
-            dh, dw = done_h // px, done_w // px
             if i > 0:
                 strip = self._strips[name]
                 _add_into(acc[: strip.rows, :dw], strip.read(x0 // px, dw))
@@ -123,7 +176,7 @@ class Stitcher:
                 self._carry[name] = acc[:, dw:].copy()  # a copy, so the rest of the tile can be freed
             if i < self.rows.count - 1:
                 self._strips[name].write(x0 // px, acc[dh:, :dw])
-            out[name] = acc[:dh, :dw]
+            out[name] = acc[:dh, :dw] if past is None else self._rings[name].around(j, x0 // px, acc[:dh, :dw], past)
         return Block(y0, y0 + done_h, x0, x0 + done_w, out)
 
     def close(self) -> None:

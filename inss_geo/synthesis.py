@@ -1,12 +1,15 @@
 """Tiled, georeferenced synthesis of scenes larger than memory (``inss-geo synthesize``).
 
-Per tile, the U-Net F gives abundances A and the first layer of the feature transform T gives
-a per-cell feature whose affine image is the mixing-parameter grid phi. Those are blended
-across tile overlaps (:mod:`stitching`); T's last layer then builds phi (blending commutes with
-it, and it runs once per cell instead of once per overlapping tile), and the per-pixel neural
-mixing N turns each finished block into the hyperspectral image. Because N is per pixel, the
-written HSI is exactly what the written abundance and phi rasters produce, and the result is
-seam-free. Blocks are written as soon as they are finished, so memory stays bounded.
+Per tile, the U-Net F up to its head gives the head's narrow input (16 channels for the default
+model) and the first layer of the feature transform T gives a per-cell feature whose affine
+image is the mixing-parameter grid phi. Those are blended across tile overlaps
+(:mod:`stitching`). Per finished block, F's head (a 3x3 convolution to one logit per library
+spectrum, most of F's arithmetic) and its softmax then give the abundances A once per pixel,
+not once per overlapping tile, reading a one-pixel ring around the block; T's last layer builds
+phi (blending commutes with it, and it runs once per cell); and the per-pixel neural mixing N
+turns the block into the hyperspectral image. Because N is per pixel, the written HSI is
+exactly what the written abundance and phi rasters produce. Blocks are written as soon as they
+are finished, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import rasterio
 import torch
+import torch.nn.functional as F
 from affine import Affine
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.windows import Window
@@ -244,17 +248,37 @@ class _Outputs:
         return raster
 
     @torch.no_grad()
-    def write(self, y0: int, x0: int, h: int, w: int, abundance: np.ndarray, t_hidden: np.ndarray | None,
+    def abundances(self, ringed: np.ndarray, h: int, w: int, device: torch.device) -> torch.Tensor:
+        """F's head and softmax on a blended block of the head's input with its one-pixel ring
+        (H + 2, W + 2, C) -> abundances (h', w', N) on ``device``, channels last, for the whole
+        cells that cover the block's (h, w) part in the raster.
+
+        The softmax overwrites the logits a few thousand pixels at a time: one fused pass per
+        chunk, in cache.
+        """
+        head = self.model.unet.head
+        d = self.model.config.downscale
+        gh, gw = math.ceil(h / d) * d, math.ceil(w / d) * d
+        x = torch.from_numpy(ringed[: gh + 2, : gw + 2]).to(device).permute(2, 0, 1)[None]  # channels last
+        with torch.autocast(device.type, dtype=self.products, enabled=self.products != torch.float32):
+            logits = F.conv2d(x, head.weight, head.bias)  # no padding: the ring is the padding
+        a = logits.float().permute(0, 2, 3, 1)[0].contiguous()  # no copy: the head runs channels last
+        for pixels in a.view(-1, a.shape[2]).split(4096):
+            pixels.copy_(torch.softmax(pixels, dim=1))
+        return a
+
+    @torch.no_grad()
+    def write(self, y0: int, x0: int, h: int, w: int, abundance: torch.Tensor | None, t_hidden: np.ndarray | None,
               valid: np.ndarray, device: torch.device) -> None:
         """Mix a finished block and write every output's part of it (cropped to the raster).
 
-        ``abundance`` (H, W, N) and ``t_hidden`` (H/D, W/D, C), T's hidden layer, are channels last,
-        as stitched.
+        ``abundance`` is :meth:`abundances` of the block, None when no pixel of it is valid;
+        ``t_hidden`` (H/D, W/D, C), T's hidden layer, is channels last, as stitched.
         """
         m = self.model
         d = m.config.downscale
         gh, gw = math.ceil(h / d), math.ceil(w / d)  # whole cells up to the raster's edge
-        mix = bool(valid.any())  # False: all nodata or outside the AOI, nothing to mix
+        mix = abundance is not None  # None: all nodata or outside the AOI, nothing to mix
         phi = None
         if t_hidden is not None and (mix or self.phi is not None):
             # T's last layer, once per cell: one pass over its weights per block
@@ -262,7 +286,7 @@ class _Outputs:
                 phi = m.transform.to_params(torch.from_numpy(t_hidden[:gh, :gw]).to(device))
         int16 = self.opts.dtype == "int16"
         if mix:  # (mixed without the tile padding beyond that edge)
-            a = torch.from_numpy(abundance[: gh * d, : gw * d]).to(device)
+            a = abundance
             # s is linear in t (l = t * R A_p, e^k = e^(k-1) * M^k): scaling t gives s in output units
             t = m.t.clamp_min(0).detach() * (INT16_UNITS if int16 else self.scale)
             hsi, rel = m.mixing.mix_block(a, phi, t, m.library, orders=self.orders is not None, dtype=self.products)
@@ -274,7 +298,7 @@ class _Outputs:
         out[:, invalid] = HSI_NODATA[self.opts.dtype]
         self.writer.put(self.hsi, out, y0, x0)
         if self.abundance is not None:
-            ab = abundance[:h, :w]
+            ab = abundance[:h, :w].cpu().numpy() if mix else np.zeros((h, w, len(self.names)), np.float32)
             if self.opts.abundance_top_k:
                 block = top_k_block(ab, self.opts.abundance_top_k)
                 block[:, invalid] = -1.0
@@ -389,7 +413,7 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
     is nodata in the output, so their zero contribution to the blend is never seen.
     """
     d = model.config.downscale
-    layers = {"abundance": (model.library.shape[1], 1)}
+    layers = {"head_input": (model.unet.head.in_channels, 1)}
     if model.transform is not None:
         layers["t_hidden"] = (model.config.transform_width, d)
     empty = {name: (rows.tile // px, cols.tile // px, c) for name, (c, px) in layers.items()}  # a skipped tile
@@ -403,7 +427,8 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
 
     done = 0
     hsi = Path(outputs.hsi.final)
-    with Stitcher(rows, cols, layers, scratch_dir=hsi.parent, scratch_prefix=temp_prefix(hsi) + "stitch-") as stitcher, \
+    with Stitcher(rows, cols, layers, scratch_dir=hsi.parent, scratch_prefix=temp_prefix(hsi) + "stitch-",
+                  rings=("head_input",)) as stitcher, \
             ThreadPoolExecutor(1, thread_name_prefix="inss-geo-reader") as reader:
         pending = reader.submit(read, batches[0])
         for b, batch in enumerate(batches):
@@ -430,19 +455,12 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
 
 @torch.no_grad()
 def _predict(model: INSS, x: torch.Tensor, device: torch.device) -> list[dict[str, np.ndarray]]:
-    """Abundances (tile, tile, N) and T's hidden layer (tile/D, tile/D, C) of each tile in a batch,
-    channels last.
-
-    The softmax overwrites the logits (at 512-pixel tiles each tile's are 360 MB), a few thousand
-    pixels at a time: one fused pass per chunk, in cache.
-    """
-    logits, feature = model.unet(x.to(device, non_blocking=True))
-    a = logits.float().permute(0, 2, 3, 1).contiguous()  # (B, H, W, N): no copy, the model runs channels last
-    for pixels in a.view(-1, a.shape[3]).split(4096):
-        pixels.copy_(torch.softmax(pixels, dim=1))
-    abundance = _channels_last(a)
+    """F's head input (tile, tile, C) and T's hidden layer (tile/D, tile/D, C_T) of each tile in a
+    batch, channels last."""
+    head_input, feature = model.unet.decode(x.to(device, non_blocking=True))
+    g = _channels_last(head_input.float().permute(0, 2, 3, 1))  # no copy on the CPU: the model runs channels last
     hidden = _channels_last(model.transform.hidden(feature).float()) if model.transform is not None else None
-    return [{"abundance": abundance[n], **({"t_hidden": hidden[n]} if hidden is not None else {})} for n in range(len(x))]
+    return [{"head_input": g[n], **({"t_hidden": hidden[n]} if hidden is not None else {})} for n in range(len(x))]
 
 
 def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.ndarray], frame: _Frame,
@@ -458,9 +476,13 @@ def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.nda
     h, w = min(block.y1, frame.height) - block.y0, min(block.x1, frame.width) - block.x0
     if h <= 0 or w <= 0:
         return
+    valid = tile_valid[:h, :w]
+    abundance = None
+    if valid.any():  # else all nodata or outside the AOI: nothing to compute
+        with clock("head"):
+            abundance = outputs.abundances(block.layers["head_input"], h, w, device)
     with clock("mix + queue"):
-        outputs.write(block.y0, block.x0, h, w, block.layers["abundance"], block.layers.get("t_hidden"),
-                      tile_valid[:h, :w], device)
+        outputs.write(block.y0, block.x0, h, w, abundance, block.layers.get("t_hidden"), valid, device)
 
 
 def _channels_last(x: torch.Tensor) -> np.ndarray:

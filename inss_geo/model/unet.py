@@ -79,6 +79,15 @@ class AbundanceUNet(nn.Module):
 
     def forward(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """rgb: (B, 3, H, W) -> (logits (B, N_g, H, W), feature (B, C_f, H/D, W/D))."""
+        head_input, feature = self.decode(rgb)
+        return self.head(head_input), feature
+
+    def decode(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """rgb: (B, 3, H, W) -> (the head's input (B, widths[0], H, W), feature (B, C_f, H/D, W/D)).
+
+        Apart so that tiled synthesis can blend the head's narrow input across tiles and run the
+        head, most of F's arithmetic, once per pixel instead of once per overlapping tile.
+        """
         feats = [self.stem(rgb)]  # scale 1
         for stage in self.encoder:
             feats.append(stage(F.leaky_relu(feats[-1], 0.2)))  # scales 1/2 .. 1/64
@@ -88,4 +97,4 @@ class AbundanceUNet(nn.Module):
             x = up(x) + feats.pop()  # additive skip at the same scale
             if i == self.feature_stage:
                 feature = x
-        return self.head(F.leaky_relu(x, 0.2)), feature
+        return F.leaky_relu(x, 0.2), feature
