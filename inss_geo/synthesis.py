@@ -258,8 +258,8 @@ class _Outputs:
         """
         head = self.model.unet.head
         d = self.model.config.downscale
-        gh, gw = math.ceil(h / d) * d, math.ceil(w / d) * d
-        x = torch.from_numpy(ringed[: gh + 2, : gw + 2]).to(device).permute(2, 0, 1)[None]  # channels last
+        rows, cols = math.ceil(h / d) * d, math.ceil(w / d) * d
+        x = torch.from_numpy(ringed[: rows + 2, : cols + 2]).to(device).permute(2, 0, 1)[None]  # channels last
         with torch.autocast(device.type, dtype=self.products, enabled=self.products != torch.float32):
             logits = F.conv2d(x, head.weight, head.bias)  # no padding: the ring is the padding
         a = logits.float().permute(0, 2, 3, 1)[0].contiguous()  # no copy: the head runs channels last
@@ -286,10 +286,10 @@ class _Outputs:
                 phi = m.transform.to_params(torch.from_numpy(t_hidden[:gh, :gw]).to(device))
         int16 = self.opts.dtype == "int16"
         if mix:  # (mixed without the tile padding beyond that edge)
-            a = abundance
             # s is linear in t (l = t * R A_p, e^k = e^(k-1) * M^k): scaling t gives s in output units
             t = m.t.clamp_min(0).detach() * (INT16_UNITS if int16 else self.scale)
-            hsi, rel = m.mixing.mix_block(a, phi, t, m.library, orders=self.orders is not None, dtype=self.products)
+            hsi, rel = m.mixing.mix_block(abundance, phi, t, m.library, orders=self.orders is not None,
+                                          dtype=self.products)
         else:
             hsi, rel = torch.zeros(m.library.shape[0], h, w), torch.zeros(m.config.order - 1, h, w)
         hsi = hsi[:, :h, :w].float().cpu()  # a block of its own: rounded in place

@@ -158,8 +158,8 @@ class NeuralMixing(nn.Module):
         """tanh(R h2) of each order k = 2..K, (cells * D*D, K) each, at least float32: M^k_p / scale.
 
         The matrix products run in a's dtype (params and library must share it); the tanh and
-        everything after it in float32 or wider. Yielded one order at a time, so the caller may consume
-        (overwrite) each before the next.
+        everything after it in float32 or wider. Yielded one order at a time, so the caller may
+        consume (overwrite) each before the next.
         """
         if self.order == 1:
             return
