@@ -74,10 +74,10 @@ class _Ring:
 
     Above and left of a block the values are final: the last row of the tile row above
     (``above``) and the last column of the block before (``left``, kept with its ring rows).
-    Below and right they still await later tiles, whose blend weight there, at the first
-    element of their ramp, is sin^2(pi/4 / overlap) (4e-5 at 128 pixels): the ring takes the
-    finishing tile's own values, which the blend would barely move. Beyond the padded extent,
-    or a tile's edge when tiles do not overlap, it is 0, the zero padding the tiles' own
+    Below and right they hold the blend of every tile added so far (:meth:`Stitcher._past`);
+    what later tiles add there is their weight at the first element of their ramp,
+    sin^2(pi/4 / overlap) (4e-5 at 128 pixels), times their value. Beyond the padded extent, or
+    a tile's edge when tiles do not overlap, it is 0, the zero padding the tiles' own
     convolution saw.
     """
 
@@ -86,17 +86,10 @@ class _Ring:
         self.below = np.zeros_like(self.above)  # the tile row being finished
         self.left = np.zeros((0, channels), np.float32)
 
-    @staticmethod
-    def past(tile: np.ndarray, h: int, w: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """The tile's own values just past its (h, w) block: the row below (w + 1 elements, with
-        the corner) and the column right (h); None where the tile ends there."""
-        row = tile[h, : w + 1].copy() if tile.shape[0] > h else None
-        col = tile[:h, w].copy() if tile.shape[1] > w else None
-        return row, col
-
     def around(self, j: int, x0: int, block: np.ndarray, past: tuple[np.ndarray | None, np.ndarray | None]) -> np.ndarray:
         """Block (h, w, C) of tile column ``j`` at element ``x0`` -> (h + 2, w + 2, C) with its ring;
-        ``past`` is :meth:`past` of the finishing tile before it was weighted."""
+        ``past`` is the row below (w + 1 elements, with the corner) and the column right (h), None
+        where the tile ends there."""
         h, w, c = block.shape
         if j == 0:  # a new tile row: the last one's bottom rows are now the row above
             self.above, self.below = self.below, self.above
@@ -158,8 +151,6 @@ class Stitcher:
         for name, tile in tiles.items():
             px = self.layers[name][1]
             dh, dw = done_h // px, done_w // px
-            # the ring's part past the block, before the tile is weighted in place
-            past = _Ring.past(tile, dh, dw) if name in self._rings else None
             wy = self.rows.weights(i, (np.arange(tile.shape[0]) + 0.5) * px)
             wx = self.cols.weights(j, (np.arange(tile.shape[1]) + 0.5) * px)
             # torch for the arithmetic: multi-threaded, on the same memory as the numpy arrays
@@ -172,12 +163,33 @@ class Stitcher:
             if i > 0:
                 strip = self._strips[name]
                 _add_into(acc[: strip.rows, :dw], strip.read(x0 // px, dw))
+            past = self._past(name, i, j, acc, dh, dw) if name in self._rings else None
             if j < self.cols.count - 1:
                 self._carry[name] = acc[:, dw:].copy()  # a copy, so the rest of the tile can be freed
             if i < self.rows.count - 1:
                 self._strips[name].write(x0 // px, acc[dh:, :dw])
             out[name] = acc[:dh, :dw] if past is None else self._rings[name].around(j, x0 // px, acc[:dh, :dw], past)
         return Block(y0, y0 + done_h, x0, x0 + done_w, out)
+
+    def _past(self, name: str, i: int, j: int, acc: np.ndarray, dh: int, dw: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The blend so far just past the (dh, dw) block of tile (i, j), whose ``acc`` holds its
+        weighted values plus what the tiles before it left there: the row below (with the corner)
+        and the column right; None where the tile ends.
+
+        The row of tiles above also reaches past the block's right edge; what it left there is
+        parked in the strip with the next tile column, whose first column it is.
+        """
+        row = acc[dh, : dw + 1].copy() if acc.shape[0] > dh else None
+        col = acc[:dh, dw].copy() if acc.shape[1] > dw else None
+        if i > 0 and col is not None:
+            px = self.layers[name][1]
+            start, end = self.cols.origin(j + 1) // px, self.cols.done_until(j + 1) // px
+            above = self._strips[name].read(start, end - start)[:, 0]  # (overlap rows, C)
+            n = min(len(above), dh)
+            col[:n] += above[:n]
+            if row is not None and dh < len(above):
+                row[dw] += above[dh]
+        return row, col
 
     def close(self) -> None:
         """Remove the scratch files."""

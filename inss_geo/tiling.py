@@ -78,10 +78,13 @@ def make_grid(size: int, tile: int, overlap: int, multiple: int) -> TileGrid:
         raise ConfigError(f"--tile {tile} must be a multiple of {multiple}")
     if not 0 <= overlap < tile:
         raise ConfigError(f"--overlap {overlap} must be at least 0 and less than --tile {tile}")
+    if 2 * overlap > tile:  # a tile's ramp up and ramp down would overlap: the weights would not sum to 1
+        raise ConfigError(f"--overlap {overlap} must be at most half of --tile {tile}")
     if (tile - overlap) % multiple:
+        up = overlap + (tile - overlap) % multiple
         raise ConfigError(
             f"--tile minus --overlap must be a multiple of {multiple} so tiles share one grid; "
-            f"try --overlap {overlap + (tile - overlap) % multiple}"
+            f"try --overlap {up if 2 * up <= tile else up - multiple}"
         )
     if size <= tile:
         tile = max(multiple, math.ceil(size / multiple) * multiple)

@@ -6,8 +6,9 @@ from inss_geo.tiling import make_grid, reflect_index
 
 
 @pytest.mark.parametrize("size", [1, 50, 64, 256, 257, 700, 1000])
-def test_tiles_cover_the_raster_and_weights_sum_to_one(size):
-    g = make_grid(size, 256, 64, 64)
+@pytest.mark.parametrize(("tile", "overlap"), [(256, 64), (256, 128), (192, 64)])
+def test_tiles_cover_the_raster_and_weights_sum_to_one(size, tile, overlap):
+    g = make_grid(size, tile, overlap, 64)
     assert g.padded >= size and g.step % 64 == 0
     total = np.zeros(g.padded)
     for i in range(g.count):
@@ -37,6 +38,11 @@ def test_bad_tiles_are_refused():
         make_grid(500, 256, 32, 64)
     with pytest.raises(ConfigError):
         make_grid(500, 256, 256, 64)
+    # more than half: a tile's ramp up and ramp down would overlap and the weights not sum to 1
+    with pytest.raises(ConfigError, match="at most half of --tile 256"):
+        make_grid(500, 256, 192, 64)
+    with pytest.raises(ConfigError, match="try --overlap 64"):  # not 128, which is more than half of 192
+        make_grid(500, 192, 70, 64)
 
 
 def test_reflect_index():

@@ -126,7 +126,7 @@ def test_tiled_matches_whole_image(tmp_path, model, rgb):
     valid[0, 0] = False
     one = tmp_path / "one.tif"
     res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(one), "--model", model, "--tile", "192",
-                                    "--input-scale", "255", "-q"])
+                                    "--overlap", "64", "--input-scale", "255", "-q"])
     assert res.exit_code == 0, res.output
     with rasterio.open(one) as r:
         np.testing.assert_allclose(r.read()[:, valid], whole[:, valid], rtol=1e-4, atol=1e-2)
