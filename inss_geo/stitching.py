@@ -184,11 +184,8 @@ class Stitcher:
         if i > 0 and col is not None:
             px = self.layers[name][1]
             start, end = self.cols.origin(j + 1) // px, self.cols.done_until(j + 1) // px
-            above = self._strips[name].read(start, end - start)[:, 0]  # (overlap rows, C)
-            n = min(len(above), dh)
-            col[:n] += above[:n]
-            if row is not None and dh < len(above):
-                row[dw] += above[dh]
+            above = self._strips[name].read(start, end - start)[:, 0]  # (overlap rows, C); overlap <= dh
+            col[: len(above)] += above
         return row, col
 
     def close(self) -> None:

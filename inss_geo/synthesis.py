@@ -247,6 +247,10 @@ class _Outputs:
         self.rasters.append(raster)
         return raster
 
+    def _autocast(self, device: torch.device) -> torch.autocast:
+        """--precision for F's head and T's last layer, as for the rest of F and T (off in fp32)."""
+        return torch.autocast(device.type, dtype=self.products, enabled=self.products != torch.float32)
+
     @torch.no_grad()
     def abundances(self, ringed: np.ndarray, h: int, w: int, device: torch.device) -> torch.Tensor:
         """F's head and softmax on a blended block of the head's input with its one-pixel ring
@@ -260,7 +264,7 @@ class _Outputs:
         d = self.model.config.downscale
         rows, cols = math.ceil(h / d) * d, math.ceil(w / d) * d
         x = torch.from_numpy(ringed[: rows + 2, : cols + 2]).to(device).permute(2, 0, 1)[None]  # channels last
-        with torch.autocast(device.type, dtype=self.products, enabled=self.products != torch.float32):
+        with self._autocast(device):
             logits = F.conv2d(x, head.weight, head.bias)  # no padding: the ring is the padding
         a = logits.float().permute(0, 2, 3, 1)[0].contiguous()  # no copy: the head runs channels last
         for pixels in a.view(-1, a.shape[2]).split(4096):
@@ -282,7 +286,7 @@ class _Outputs:
         phi = None
         if t_hidden is not None and (mix or self.phi is not None):
             # T's last layer, once per cell: one pass over its weights per block
-            with torch.autocast(device.type, dtype=self.products, enabled=self.products != torch.float32):
+            with self._autocast(device):
                 phi = m.transform.to_params(torch.from_numpy(t_hidden[:gh, :gw]).to(device))
         int16 = self.opts.dtype == "int16"
         if mix:  # (mixed without the tile padding beyond that edge)
@@ -377,7 +381,7 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
 
 
 class StageClock:
-    """Seconds spent per stage of synthesis (read, model, blend, mix), for ``bench/``."""
+    """Seconds spent per stage of synthesis (read, model, blend, head, mix), for ``bench/``."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
