@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import rasterio
@@ -22,7 +23,7 @@ from inss_geo.checkpoint import load_checkpoint
 from inss_geo.synthesis import default_model_path
 from inss_geo.top_k import top_k_block
 
-EXAMPLE = "inss_geo/data/example_naip_rgb.tif"
+EXAMPLE = Path(__file__).resolve().parent.parent / "inss_geo" / "data" / "example_naip_rgb.tif"
 
 
 def plain(abundance: np.ndarray, k: int) -> np.ndarray:

@@ -192,7 +192,6 @@ class _Outputs:
 
     def _open_all(self, src: _Frame, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str) -> None:
         self.opts, self.model = opts, model
-        self.products = PRODUCT_DTYPES[opts.precision]
         self.sensor = Sensor.from_config(contract["sensor"])
         self.scale = float(contract["data"]["scale"])
         self.names = contract["library"]["names"]
@@ -247,10 +246,6 @@ class _Outputs:
         self.rasters.append(raster)
         return raster
 
-    def _autocast(self, device: torch.device) -> torch.autocast:
-        """--precision for F's head and T's last layer, as for the rest of F and T (off in fp32)."""
-        return torch.autocast(device.type, dtype=self.products, enabled=self.products != torch.float32)
-
     @torch.no_grad()
     def abundances(self, ringed: np.ndarray, h: int, w: int, device: torch.device) -> torch.Tensor:
         """F's head and softmax on a blended block of the head's input with its one-pixel ring
@@ -264,7 +259,7 @@ class _Outputs:
         d = self.model.config.downscale
         rows, cols = math.ceil(h / d) * d, math.ceil(w / d) * d
         x = torch.from_numpy(ringed[: rows + 2, : cols + 2]).to(device).permute(2, 0, 1)[None]  # channels last
-        with self._autocast(device):
+        with _autocast(device, self.opts.precision):
             logits = F.conv2d(x, head.weight, head.bias)  # no padding: the ring is the padding
         a = logits.float().permute(0, 2, 3, 1)[0].contiguous()  # no copy: the head runs channels last
         for pixels in a.view(-1, a.shape[2]).split(4096):
@@ -286,14 +281,14 @@ class _Outputs:
         phi = None
         if t_hidden is not None and (mix or self.phi is not None):
             # T's last layer, once per cell: one pass over its weights per block
-            with self._autocast(device):
+            with _autocast(device, self.opts.precision):
                 phi = m.transform.to_params(torch.from_numpy(t_hidden[:gh, :gw]).to(device))
         int16 = self.opts.dtype == "int16"
         if mix:  # (mixed without the tile padding beyond that edge)
             # s is linear in t (l = t * R A_p, e^k = e^(k-1) * M^k): scaling t gives s in output units
             t = m.t.clamp_min(0).detach() * (INT16_UNITS if int16 else self.scale)
             hsi, rel = m.mixing.mix_block(abundance, phi, t, m.library, orders=self.orders is not None,
-                                          dtype=self.products)
+                                          dtype=PRODUCT_DTYPES[self.opts.precision])
         else:
             hsi, rel = torch.zeros(m.library.shape[0], h, w), torch.zeros(m.config.order - 1, h, w)
         hsi = hsi[:, :h, :w].float().cpu()  # a block of its own: rounded in place
@@ -424,7 +419,7 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
     order = [(i, j) for i in range(rows.count) for j in range(cols.count)]
     batches = [order[k : k + opts.batch_size] for k in range(0, len(order), opts.batch_size)]
     bar = tqdm(total=len(order), unit="tile", desc="synthesize", disable=opts.progress != "bar")
-    autocast = torch.autocast(device.type, dtype=PRODUCT_DTYPES[opts.precision], enabled=opts.precision != "fp32")
+    autocast = _autocast(device, opts.precision)
     def read(batch):
         with rasterio.Env():  # GDAL's error handling is per thread
             return _read_batch(src, frame, bands, scaler, rows, cols, batch, device.type == "cuda")
@@ -487,6 +482,11 @@ def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.nda
             abundance = outputs.abundances(block.layers["head_input"], h, w, device)
     with clock("mix + queue"):
         outputs.write(block.y0, block.x0, h, w, abundance, block.layers.get("t_hidden"), valid, device)
+
+
+def _autocast(device: torch.device, precision: str) -> torch.autocast:
+    """``--precision`` for F and T (off in fp32); the mixing takes the dtype explicitly."""
+    return torch.autocast(device.type, dtype=PRODUCT_DTYPES[precision], enabled=precision != "fp32")
 
 
 def _channels_last(x: torch.Tensor) -> np.ndarray:

@@ -79,7 +79,8 @@ def make_grid(size: int, tile: int, overlap: int, multiple: int) -> TileGrid:
     if not 0 <= overlap < tile:
         raise ConfigError(f"--overlap {overlap} must be at least 0 and less than --tile {tile}")
     if 2 * overlap > tile:  # a tile's ramp up and ramp down would overlap: the weights would not sum to 1
-        raise ConfigError(f"--overlap {overlap} must be at most half of --tile {tile}")
+        widest = tile - math.ceil(tile / 2 / multiple) * multiple  # on the grid, at most half
+        raise ConfigError(f"--overlap {overlap} must be at most half of --tile {tile}; try --overlap {widest}")
     if (tile - overlap) % multiple:
         up = overlap + (tile - overlap) % multiple
         raise ConfigError(

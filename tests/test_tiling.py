@@ -39,8 +39,10 @@ def test_bad_tiles_are_refused():
     with pytest.raises(ConfigError):
         make_grid(500, 256, 256, 64)
     # more than half: a tile's ramp up and ramp down would overlap and the weights not sum to 1
-    with pytest.raises(ConfigError, match="at most half of --tile 256"):
+    with pytest.raises(ConfigError, match="at most half of --tile 256; try --overlap 128"):
         make_grid(500, 256, 192, 64)
+    with pytest.raises(ConfigError, match="at most half of --tile 192; try --overlap 64"):
+        make_grid(500, 192, 128, 64)
     with pytest.raises(ConfigError, match="try --overlap 64"):  # not 128, which is more than half of 192
         make_grid(500, 192, 70, 64)
 

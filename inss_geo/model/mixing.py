@@ -141,7 +141,11 @@ class NeuralMixing(nn.Module):
         ``bench/mixing_layout.py``). Any subset of cells can be mixed on its own, which is how
         synthesis mixes a block in cache-sized chunks.
         """
-        scaled, library = _products_library(library, t, a.dtype)
+        return self._terms(a, params, *_products_library(library, t, a.dtype))
+
+    def _terms(self, a: torch.Tensor, params: torch.Tensor | None, scaled: torch.Tensor, library: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        """:meth:`mix_cells` with ``(t * R)^T`` and R already in a's dtype (:func:`_products_library`)."""
         linear = self._linear(a, scaled)
         out, e, orders = linear, linear, []
         for k, x_k in enumerate(self._factors(a, params, library)):
@@ -174,9 +178,10 @@ class NeuralMixing(nn.Module):
             h2 = F.leaky_relu_(torch.bmm(torch.cat([h1, ones], dim=2), w2), 0.2)  # (cells, D*D, N)
             yield _tanh(_widened(h2.reshape(-1, self.n_spectra) @ library.T))
 
-    def _sum_into(self, a: torch.Tensor, params: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
+    def _sum_into(self, a: torch.Tensor, params: torch.Tensor | None, scaled: torch.Tensor, library: torch.Tensor,
                   target: torch.Tensor) -> None:
-        """Write s of the cells in ``a`` into ``target``, a (K, D, cells, D) view of the block.
+        """Write s of the cells in ``a`` into ``target``, a (K, D, cells, D) view of the block;
+        ``scaled`` and ``library`` as for :meth:`_terms`.
 
         The terms are not kept, so this takes the fewest passes: with x_k = tanh(R h2),
         e^k = scale^(k-1) u_k where u_k = l * x_2 * ... * x_k is built in place in x_k and the
@@ -184,7 +189,6 @@ class NeuralMixing(nn.Module):
         arithmetic while writing through that strided view is slower than the arithmetic and the
         copy apart (2.5 ms against 0.7 ms for a 16-cell chunk's last order).
         """
-        scaled, library = _products_library(library, t, a.dtype)
         s = u = self._linear(a, scaled)
         for k, x in enumerate(self._factors(a, params, library), start=2):
             u = x.mul_(u)
@@ -212,6 +216,7 @@ class NeuralMixing(nn.Module):
         d = self.downscale
         gh, gw = h // d, w // d
         dtype = dtype or abundance.dtype
+        scaled, lib = _products_library(library, t, dtype)  # once per block, not per chunk
         params = None if phi is None else phi.reshape(gh * gw, -1).to(dtype)
         wide = {"dtype": _wide(abundance.dtype), "device": abundance.device}
         s = torch.empty(library.shape[0], gh, d, gw, d, **wide)
@@ -224,9 +229,9 @@ class NeuralMixing(nn.Module):
                 a = cells[gy, :, c0:c1].transpose(0, 1).to(dtype).reshape(c1 - c0, d * d, n)
                 part = None if params is None else params[gy * gw + c0 : gy * gw + c1]
                 if rel is None:
-                    self._sum_into(a, part, t, library, s[:, gy, :, c0:c1])
+                    self._sum_into(a, part, scaled, lib, s[:, gy, :, c0:c1])
                     continue
-                out, linear, terms = self.mix_cells(a, part, t, library)
+                out, linear, terms = self._terms(a, part, scaled, lib)
                 s[:, gy, :, c0:c1] = _band_major(out, c1 - c0, d)
                 lnorm = torch.linalg.vector_norm(linear, dim=1).clamp_min_(1e-12)
                 for k, e in enumerate(terms):
