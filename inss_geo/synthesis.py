@@ -46,6 +46,7 @@ from .sensors import Sensor
 from .stitching import Stitcher
 from .tiling import make_grid
 from .top_k import top_k_block
+from .workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -180,12 +181,16 @@ def _hsi_metadata(sensor: Sensor, dtype: str, data_scale: float, contract: dict,
 class _Outputs:
     """The rasters being written and how a finished block goes into each."""
 
-    def __init__(self, src: _Frame, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str) -> None:
+    def __init__(self, src: _Frame, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str,
+                 device: torch.device) -> None:
         self.rasters: list[OutputRaster] = []
         self.writer: BackgroundWriter | None = None
+        self.workers: Workers | None = None
         try:
             self._open_all(src, out, model, contract, opts, scaler_note)
             self.writer = BackgroundWriter()
+            if device.type == "cpu" and torch.get_num_threads() > 1:  # (a GPU runs a whole block at once)
+                self.workers = Workers(torch.get_num_threads())
         except BaseException:
             self.abort()  # remove the temporaries of outputs opened before the failure
             raise
@@ -266,60 +271,111 @@ class _Outputs:
             pixels.copy_(torch.softmax(pixels, dim=1))
         return a
 
-    @torch.no_grad()
-    def write(self, y0: int, x0: int, h: int, w: int, abundance: torch.Tensor | None, t_hidden: np.ndarray | None,
-              valid: np.ndarray, device: torch.device) -> None:
-        """Mix a finished block and write every output's part of it (cropped to the raster).
+    def compute(self, h: int, w: int, ringed: np.ndarray | None, t_hidden: np.ndarray | None, valid: np.ndarray,
+                device: torch.device) -> dict[str, np.ndarray]:
+        """Every output's part of a finished block, cropped to the raster's (h, w).
 
-        ``abundance`` is :meth:`abundances` of the block, None when no pixel of it is valid;
-        ``t_hidden`` (H/D, W/D, C), T's hidden layer, is channels last, as stitched.
+        ``ringed`` is the blended head input around the block (see :meth:`abundances`), None
+        when no pixel of the block is valid; ``t_hidden`` (H/D, W/D, C), T's hidden layer, is
+        channels last, as stitched. The block's cell rows are shared out among the workers
+        (all of them at once on CUDA, or on one thread).
         """
+        d = self.model.config.downscale
+        gh, gw = math.ceil(h / d), math.ceil(w / d)  # whole cells up to the raster's edge
+        out = self._empty(h, w, gh, gw)
+        n = 1 if self.workers is None else min(self.workers.n, gh)
+        spans = [(gh * i // n, gh * (i + 1) // n) for i in range(n)]
+
+        def part(span: tuple[int, int]) -> None:
+            self._part(*span, h, w, ringed, t_hidden, valid, device, out)
+
+        if n > 1:
+            self.workers.map(part, spans)
+        else:
+            part(spans[0])
+        return out
+
+    def queue(self, out: dict[str, np.ndarray], y0: int, x0: int) -> None:
+        """Hand a block's outputs (:meth:`compute`) at (y0, x0) to the writer thread."""
+        d = self.model.config.downscale
+        self.writer.put(self.hsi, out["hsi"], y0, x0)
+        if self.abundance is not None:
+            self.writer.put(self.abundance, out["abundance"], y0, x0)
+        if self.phi is not None:
+            self.writer.put(self.phi, out["phi"].transpose(2, 0, 1), y0 // d, x0 // d)
+            self.writer.put(self.orders, out["orders"], y0, x0)
+
+    def _empty(self, h: int, w: int, gh: int, gw: int) -> dict[str, np.ndarray]:
+        """Uninitialised arrays for a block's outputs, (bands, h, w) or, for phi, (gh, gw, P)."""
+        out = {"hsi": np.empty((self.sensor.n_channels, h, w), self.opts.dtype)}
+        if self.abundance is not None:
+            k = self.opts.abundance_top_k
+            out["abundance"] = (np.empty((2 * k, h, w), np.float32) if k else
+                                np.empty((len(self.names), h, w), self.opts.abundance_dtype))
+        if self.phi is not None:
+            out["phi"] = np.empty((gh, gw, self.model.mixing.n_params), np.float32)
+            out["orders"] = np.empty((self.model.config.order - 1, h, w), np.float32)
+        return out
+
+    @torch.no_grad()
+    def _part(self, g0: int, g1: int, h: int, w: int, ringed: np.ndarray | None, t_hidden: np.ndarray | None,
+              valid: np.ndarray, device: torch.device, out: dict[str, np.ndarray]) -> None:
+        """Fill cell rows g0..g1 of a block's outputs: F's head, T's last layer, the mixing, the
+        HSI's and abundance's encodings, nodata where a pixel is not valid."""
         m = self.model
         d = m.config.downscale
-        gh, gw = math.ceil(h / d), math.ceil(w / d)  # whole cells up to the raster's edge
-        mix = abundance is not None  # None: all nodata or outside the AOI, nothing to mix
+        ya, yb = g0 * d, min(g1 * d, h)  # the part's pixel rows in the block
+        gw = math.ceil(w / d)
+        valid = valid[ya:yb]
+        mix = ringed is not None and bool(valid.any())  # else all nodata or outside the AOI: nothing to mix
         phi = None
         if t_hidden is not None and (mix or self.phi is not None):
-            # T's last layer, once per cell: one pass over its weights per block
-            with _autocast(device, self.opts.precision):
-                phi = m.transform.to_params(torch.from_numpy(t_hidden[:gh, :gw]).to(device))
+            with _autocast(device, self.opts.precision):  # T's last layer, once per cell
+                phi = m.transform.to_params(torch.from_numpy(t_hidden[g0:g1, :gw]).to(device))
+            if self.phi is not None:
+                out["phi"][g0:g1] = phi.float().cpu().numpy()
+        rows = {name: a[:, ya:yb] for name, a in out.items() if name != "phi"}
+        if not mix:
+            rows["hsi"][:] = HSI_NODATA[self.opts.dtype]
+            if "abundance" in rows:
+                rows["abundance"][:] = -1.0 if self.opts.abundance_top_k else ABUNDANCE_NODATA[self.opts.abundance_dtype]
+            if "orders" in rows:
+                rows["orders"][:] = -1.0
+            return
+        abundance = self.abundances(ringed[ya:], yb - ya, w, device)
+        # s is linear in t (l = t * R A_p, e^k = e^(k-1) * M^k): scaling t gives s in output units
         int16 = self.opts.dtype == "int16"
-        if mix:  # (mixed without the tile padding beyond that edge)
-            # s is linear in t (l = t * R A_p, e^k = e^(k-1) * M^k): scaling t gives s in output units
-            t = m.t.clamp_min(0).detach() * (INT16_UNITS if int16 else self.scale)
-            hsi, rel = m.mixing.mix_block(abundance, phi, t, m.library, orders=self.orders is not None,
-                                          dtype=PRODUCT_DTYPES[self.opts.precision])
-        else:
-            hsi, rel = torch.zeros(m.library.shape[0], h, w), torch.zeros(m.config.order - 1, h, w)
-        hsi = hsi[:, :h, :w].float().cpu()  # a block of its own: rounded in place
-        invalid = ~valid
-        out = (hsi.round_().clamp_(-32767, 32767).to(torch.int16) if int16 else hsi).numpy()
-        out[:, invalid] = HSI_NODATA[self.opts.dtype]
-        self.writer.put(self.hsi, out, y0, x0)
-        if self.abundance is not None:
-            ab = abundance[:h, :w].cpu().numpy() if mix else np.zeros((h, w, len(self.names)), np.float32)
+        t = m.t.clamp_min(0).detach() * (INT16_UNITS if int16 else self.scale)
+        hsi, rel = m.mixing.mix_block(abundance, phi, t, m.library, orders="orders" in rows,
+                                      dtype=PRODUCT_DTYPES[self.opts.precision])
+        hsi = hsi[:, : yb - ya, :w]
+        # into the output's dtype by the copy (int16: exact, the values are rounded first)
+        torch.from_numpy(rows["hsi"]).copy_(hsi.round_().clamp_(-32767, 32767) if int16 else hsi)
+        if rel is not None:
+            rows["orders"][:] = rel[:, : yb - ya, :w].float().cpu().numpy()
+        if "abundance" in rows:
+            ab = abundance[: yb - ya, :w].cpu().numpy()
             if self.opts.abundance_top_k:
-                block = top_k_block(ab, self.opts.abundance_top_k)
-                block[:, invalid] = -1.0
+                rows["abundance"][:] = top_k_block(ab, self.opts.abundance_top_k)
             elif self.opts.abundance_dtype == "uint16":
-                block = np.clip(np.rint(ab * ABUNDANCE_UINT16_UNITS), 0, 65534).astype(np.uint16).transpose(2, 0, 1)
-                block[:, invalid] = ABUNDANCE_NODATA["uint16"]
+                rows["abundance"][:] = np.clip(np.rint(ab * ABUNDANCE_UINT16_UNITS), 0, 65534).transpose(2, 0, 1)
             else:
-                block = ab.astype(np.float32).transpose(2, 0, 1)
-                block[:, invalid] = -1.0
-            self.writer.put(self.abundance, block, y0, x0)
-        if self.phi is not None:
-            grid = phi.float().cpu().numpy().transpose(2, 0, 1)
-            self.writer.put(self.phi, grid, y0 // d, x0 // d)
-            rel = rel[:, :h, :w].float().cpu().numpy()
-            rel[:, invalid] = -1.0
-            self.writer.put(self.orders, rel.astype(np.float32), y0, x0)
+                rows["abundance"][:] = ab.transpose(2, 0, 1)
+        invalid = ~valid
+        if invalid.any():
+            for name, a in rows.items():
+                a[:, invalid] = (HSI_NODATA[self.opts.dtype] if name == "hsi" else
+                                 ABUNDANCE_NODATA["uint16"] if a.dtype == np.uint16 else -1.0)
 
     def commit(self) -> list[Path]:
+        if self.workers is not None:
+            self.workers.close()
         self.writer.close()
         return [r.commit() for r in self.rasters]
 
     def abort(self) -> None:
+        if self.workers is not None:
+            self.workers.close()
         if self.writer is not None:
             self.writer.close(discard=True)
         for r in self.rasters:
@@ -361,7 +417,7 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
         rows, cols = make_grid(frame.height, opts.tile, opts.overlap, m), make_grid(frame.width, opts.tile, opts.overlap, m)
         outputs = None
         try:
-            outputs = _Outputs(frame, Path(output), model, contract, opts, scaler.describe())
+            outputs = _Outputs(frame, Path(output), model, contract, opts, scaler.describe(), device)
             _run_tiles(src, frame, bands, scaler, model, rows, cols, outputs, opts, device, progress, clock)
             with clock("write (not hidden)"):
                 written = outputs.commit()
@@ -476,12 +532,11 @@ def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.nda
     if h <= 0 or w <= 0:
         return
     valid = tile_valid[:h, :w]
-    abundance = None
-    if valid.any():  # else all nodata or outside the AOI: nothing to compute
-        with clock("head"):
-            abundance = outputs.abundances(block.layers["head_input"], h, w, device)
-    with clock("mix + queue"):
-        outputs.write(block.y0, block.x0, h, w, abundance, block.layers.get("t_hidden"), valid, device)
+    ringed = block.layers["head_input"] if valid.any() else None  # None: all nodata or outside the AOI
+    with clock("block (head, T, mixing, encoding)"):
+        out = outputs.compute(h, w, ringed, block.layers.get("t_hidden"), valid, device)
+    with clock("queue"):
+        outputs.queue(out, block.y0, block.x0)
 
 
 def _autocast(device: torch.device, precision: str) -> torch.autocast:

@@ -195,6 +195,48 @@ def test_batched_tiles_equal_one_tile_at_a_time(tmp_path, model, rgb):
     np.testing.assert_allclose(odd, one, rtol=1e-5, atol=1e-5)
 
 
+@pytest.fixture
+def restore_threads():
+    import torch
+
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+# the upper left half of ``rgb``: blocks, and parts of blocks, wholly outside it are all nodata
+TRIANGLE = "POLYGON((487400 5208245, 488250 5208245, 487400 5207495, 487400 5208245))"
+
+
+@pytest.mark.parametrize("extra", [
+    ["--mixing", "{d}/mix.envi", "--abundance", "{d}/ab.tif"],
+    ["--dtype", "int16", "--abundance", "{d}/ab.tif", "--abundance-top-k", "3", "--aoi", TRIANGLE, "--aoi-crs", "EPSG:32614"],
+    ["--abundance", "{d}/ab.envi", "--abundance-dtype", "uint16", "--mixing", "{d}/mix.envi", "--aoi", TRIANGLE,
+     "--aoi-crs", "EPSG:32614"],
+], ids=["float-mixing", "int16-top-k-aoi", "uint16-mixing-aoi"])
+def test_block_parts_on_workers_equal_one_thread(tmp_path, model, rgb, restore_threads, extra):
+    """On the CPU a block's cell rows are shared out among single-threaded workers, one per
+    thread (here 3, so parts are uneven): every output equals one thread's, nodata included."""
+    files = {}
+    for threads in ("1", "3"):
+        d = tmp_path / threads
+        d.mkdir()
+        args = [a.format(d=d) for a in extra]
+        res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(d / "hsi.envi"), "--model", model,
+                                        "--tile", "128", "--overlap", "64", "--threads", threads, "-q", *args])
+        assert res.exit_code == 0, res.output
+        files[threads] = sorted(p for p in d.iterdir() if p.suffix in (".envi", ".tif"))
+    assert [p.name for p in files["1"]] == [p.name for p in files["3"]] and len(files["1"]) >= 2
+    for one, three in zip(files["1"], files["3"], strict=True):
+        if one.stem == "mix":  # tens of thousands of bands: compared as the raw float32 file
+            a, b = np.fromfile(one, np.float32), np.fromfile(three, np.float32)
+        else:
+            with rasterio.open(one) as r, rasterio.open(three) as t:
+                a, b, nodata = r.read().astype(np.float64), t.read().astype(np.float64), r.nodata
+            assert ((a == nodata) == (b == nodata)).all() and (a == nodata).any(), one.name
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1.0 if "int16" in extra else 1e-5, err_msg=one.name)
+
+
 def test_bf16_stays_close_to_fp32(tmp_path, model, rgb):
     """Mixed precision on the CPU (the U-Net and T under autocast, the mixing's products in
     bf16): within 2% mean relative difference."""
