@@ -32,7 +32,7 @@ FORMATS = {".envi": "ENVI", ".img": "ENVI", ".bsq": "ENVI", ".bil": "ENVI", ".bi
            ".tif": "GTiff", ".tiff": "GTiff"}
 
 
-#: write back and drop an output's cached pages after this many bytes (see ``_release_cache``)
+#: write back and drop an output's final cached pages after this many bytes (see ``_release_cache``)
 SYNC_BYTES = 256 * 2**20
 #: rows of a block written through one memory map: each touched page is mapped (and counted in
 #: the process's memory) until the map is dropped, and in BIL or BSQ every row of every band
@@ -179,19 +179,25 @@ class OutputRaster:
             del mapped
 
     def _release_cache(self, row: int) -> None:
-        """Write back and drop the OS's cached pages of this file that no later write touches.
+        """Start writing back the OS's cached pages of this file that no later write touches,
+        and drop those already written.
 
         Outputs larger than memory would otherwise fill the page cache and push out what the
         run still reads (the stitcher's scratch strips, the input). Writes come in rows of
         blocks, so in an ENVI file the bytes above ``row`` are final; pages still to be
-        written are kept, or each would be read back from disk.
+        written are kept, or each would be read back from disk. On Linux ``POSIX_FADV_DONTNEED``
+        starts the write-back of the range's dirty pages and drops its clean ones, so the pages
+        it starts writing go at the next call (the ranges grow from the file's start). Not
+        ``fdatasync``: that also wrote back the pages of the row of blocks still being filled,
+        which the next blocks dirty again, so each went to disk several times (at 8192 wide,
+        20.9 GB written for 4.0 GB of data, and 213-276 ms of the writer's time per 384² block
+        of 224 int16 bands against 137-156 ms without it).
         """
         self._unsynced = 0
         if not hasattr(os, "posix_fadvise"):
             return
         fd = self._raw.fileno() if self._raw is not None else os.open(self.tmp, os.O_RDONLY)
         try:
-            os.fdatasync(fd)
             for offset, length in self._final_ranges(row):
                 os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
         finally:

@@ -50,7 +50,7 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit no
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 @click.option("--progress", type=click.Choice(["bar", "json", "none"]), default="bar", help="json: {\"progress\": pct} lines on stderr, then the seconds per stage.")
 @click.option("-q", "--quiet", is_flag=True, help="Same as --progress none.")
-@click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for torch.")
+@click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads: torch's for the U-Net, and as many workers that each compute part of every finished block on one thread (default: one per core).")
 @device_opt
 def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance, abundance_dtype, abundance_top_k,
                mixing, aoi, bbox, aoi_crs, tile, overlap, batch_size, precision, input_scale, rgb_bands, from_hsi, overwrite, progress,
