@@ -8,8 +8,9 @@ spectrum, most of F's arithmetic) and its softmax then give the abundances A onc
 not once per overlapping tile, reading a one-pixel ring around the block; T's last layer builds
 phi (blending commutes with it, and it runs once per cell); and the per-pixel neural mixing N
 turns the block into the hyperspectral image. Because N is per pixel, the written HSI is
-exactly what the written abundance and phi rasters produce. Blocks are written as soon as they
-are finished, so memory stays bounded.
+exactly what the written abundance and phi rasters produce. Nothing of this crosses cell rows,
+so on the CPU a block's cell rows are shared out among single-threaded workers
+(:mod:`workers`). Blocks are written as soon as they are finished, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -432,7 +433,7 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
 
 
 class StageClock:
-    """Seconds spent per stage of synthesis (read, model, blend, head, mix), for ``bench/``."""
+    """Seconds spent per stage of synthesis (read, model, blend, block, queue), for ``bench/``."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
