@@ -102,6 +102,7 @@ class OutputRaster:
         block: int = 256,
     ) -> None:
         self.final = Path(path)
+        self.nodata = profile.get("nodata")  #: what marks a pixel with no value, as the profile declares
         self.fmt = fmt
         self._tmpdir = Path(tempfile.mkdtemp(prefix=temp_prefix(self.final), suffix=".part", dir=self.final.parent or "."))
         self.tmp = self._tmpdir / self.final.name

@@ -337,11 +337,8 @@ class _Outputs:
                 out["phi"][g0:g1] = phi.float().cpu().numpy()
         rows = {name: a[:, ya:yb] for name, a in out.items() if name != "phi"}
         if not mix:
-            rows["hsi"][:] = HSI_NODATA[self.opts.dtype]
-            if "abundance" in rows:
-                rows["abundance"][:] = -1.0 if self.opts.abundance_top_k else ABUNDANCE_NODATA[self.opts.abundance_dtype]
-            if "orders" in rows:
-                rows["orders"][:] = -1.0
+            for name, a in rows.items():
+                a[:] = self._nodata(name)
             return
         abundance = self.abundances(ringed[ya:], yb - ya, w, device)
         # s is linear in t (l = t * R A_p, e^k = e^(k-1) * M^k): scaling t gives s in output units
@@ -365,8 +362,11 @@ class _Outputs:
         invalid = ~valid
         if invalid.any():
             for name, a in rows.items():
-                a[:, invalid] = (HSI_NODATA[self.opts.dtype] if name == "hsi" else
-                                 ABUNDANCE_NODATA["uint16"] if a.dtype == np.uint16 else -1.0)
+                a[:, invalid] = self._nodata(name)
+
+    def _nodata(self, name: str) -> float:
+        """The nodata value of a block output (see :meth:`_empty`), as its raster declares it."""
+        return {"hsi": self.hsi, "abundance": self.abundance, "orders": self.orders}[name].nodata
 
     def commit(self) -> list[Path]:
         if self.workers is not None:
