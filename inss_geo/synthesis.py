@@ -9,8 +9,8 @@ not once per overlapping tile, reading a one-pixel ring around the block; T's la
 phi (blending commutes with it, and it runs once per cell); and the per-pixel neural mixing N
 turns the block into the hyperspectral image. Because N is per pixel, the written HSI is
 exactly what the written abundance and phi rasters produce. Nothing of this crosses cell rows,
-so on the CPU a block's cell rows are shared out among single-threaded workers
-(:mod:`workers`). Blocks are written as soon as they are finished, so memory stays bounded.
+so on the CPU single-threaded workers (:mod:`workers`) take a block's cell rows one
+at a time. Blocks are written as soon as they are finished, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -278,19 +278,25 @@ class _Outputs:
 
         ``ringed`` is the blended head input around the block (see :meth:`abundances`), None
         when no pixel of the block is valid; ``t_hidden`` (H/D, W/D, C), T's hidden layer, is
-        channels last, as stitched. The block's cell rows are shared out among the workers
-        (all of them at once on CUDA, or on one thread).
+        channels last, as stitched. The workers take the block's cell rows one at a time, as
+        each finishes its last (all at once on CUDA, or on one thread).
+
+        One row per task, not one share per worker: with equal shares the core whose worker
+        lost time to the writer thread or the other worker left the other idle until the
+        block was done, in 10% of a 2048² run's samples against 3% now; and a row's
+        intermediates (8.5 MB of abundances at 384 pixels wide) are a share's 1/12, so peak
+        RSS fell from 1.78-1.89 GB to 0.81-0.87 GB. A row's head reads the two ring rows
+        around it, 1/8 more of the head's arithmetic.
         """
         d = self.model.config.downscale
         gh, gw = math.ceil(h / d), math.ceil(w / d)  # whole cells up to the raster's edge
         out = self._empty(h, w, gh, gw)
-        n = 1 if self.workers is None else min(self.workers.n, gh)
-        spans = [(gh * i // n, gh * (i + 1) // n) for i in range(n)]
+        spans = [(0, gh)] if self.workers is None else [(g, g + 1) for g in range(gh)]
 
         def part(span: tuple[int, int]) -> None:
             self._part(*span, h, w, ringed, t_hidden, valid, device, out)
 
-        if n > 1:
+        if len(spans) > 1:
             self.workers.map(part, spans)
         else:
             part(spans[0])

@@ -215,8 +215,8 @@ TRIANGLE = "POLYGON((487400 5208245, 488250 5208245, 487400 5207495, 487400 5208
      "--aoi-crs", "EPSG:32614"],
 ], ids=["float-mixing", "int16-top-k-aoi", "uint16-mixing-aoi"])
 def test_block_parts_on_workers_equal_one_thread(tmp_path, model, rgb, restore_threads, extra):
-    """On the CPU a block's cell rows are shared out among single-threaded workers, one per
-    thread (here 3, so parts are uneven): every output equals one thread's, nodata included."""
+    """On the CPU single-threaded workers, one per thread, take a block's cell rows one at a
+    time (here 3 workers for a block's 4 rows): every output equals one thread's, nodata included."""
     files = {}
     for threads in ("1", "3"):
         d = tmp_path / threads
