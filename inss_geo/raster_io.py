@@ -256,9 +256,10 @@ class BackgroundWriter:
 
     The thread runs at the process's priority. At nice +10 it wrote only in the gaps the model
     left, which at 8192² were too few: the queue filled and the run waited on it for 61-62 s
-    (622.4 and 639.6 s in all, against 578.7 and 613.7 s with 9-12 s of waiting now). That lower priority had paid while the
-    model's threads met after every operation and all waited for one the writer descheduled;
-    the block workers take rows as they free up, so a worker the writer slows takes fewer.
+    (622.4 and 639.6 s in all, against 578.7 and 613.7 s with 9-12 s of waiting now). The
+    lower priority had paid while the model's threads met after every operation and all
+    waited for the one the writer descheduled; the block workers take rows as they free up,
+    so a worker the writer slows just takes fewer.
     """
 
     def __init__(self, depth: int = 4) -> None:

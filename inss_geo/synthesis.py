@@ -281,12 +281,12 @@ class _Outputs:
         channels last, as stitched. The workers take the block's cell rows one at a time, as
         each finishes its last (all at once on CUDA, or on one thread).
 
-        One row per task, not one share per worker: with equal shares the core whose worker
-        lost time to the writer thread or the other worker left the other idle until the
-        block was done, in 10% of a 2048² run's samples against 3% now; and a row's
-        intermediates (8.5 MB of abundances at 384 pixels wide) are a share's 1/12, so peak
-        RSS fell from 1.78-1.89 GB to 0.81-0.87 GB. A row's head reads the two ring rows
-        around it, 1/8 more of the head's arithmetic.
+        One row per task, not one equal share per worker: with shares, a worker that lost time
+        to the writer thread left the other idle until the block was done (one worker running
+        in 10% of a 2048² run's samples, against 3% now); and a row's intermediates (8.5 MB of
+        abundances at 384 pixels wide) are a share's 1/12, so peak RSS fell from 1.78-1.89 GB
+        to 0.81-0.87 GB. A row's head reads the ring rows above and below it, but computes
+        only the row's own pixels, as a share's did.
         """
         d = self.model.config.downscale
         gh, gw = math.ceil(h / d), math.ceil(w / d)  # whole cells up to the raster's edge
