@@ -27,6 +27,10 @@ from .conftest import TINY_WIDTHS
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "inss_geo" / "data" / "example_naip_rgb.tif"
 CLI = [sys.executable, "-m", "inss_geo"]
+#: the CLI with Python's own Ctrl-C handler even where the test runner was started with SIGINT
+#: ignored (a background job of a shell without job control), which its children inherit
+CLI_CTRL_C = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+              "sys.argv[0] = 'inss-geo'; from inss_geo.commands import main; main()"]
 #: small tiles: many steps, so a fault after the first progress line lands mid-run
 SMALL_TILES = ["--tile", "128", "--overlap", "64", "--threads", "1"]
 
@@ -37,7 +41,7 @@ def _synthesize_args(out_dir: Path, *extra: str) -> list[str]:
 
 
 def _start_and_wait_for_progress(out_dir: Path, *extra: str) -> subprocess.Popen:
-    proc = subprocess.Popen(CLI + _synthesize_args(out_dir, "--progress", "json", *extra),
+    proc = subprocess.Popen(CLI_CTRL_C + _synthesize_args(out_dir, "--progress", "json", *extra),
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     for line in proc.stderr:
         if line.startswith('{"progress"'):
