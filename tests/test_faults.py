@@ -29,8 +29,8 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "inss_geo" / "data" / "exampl
 CLI = [sys.executable, "-m", "inss_geo"]
 #: the CLI with Python's own Ctrl-C handler even where the test runner was started with SIGINT
 #: ignored (a background job of a shell without job control), which its children inherit
-CLI_CTRL_C = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-              "sys.argv[0] = 'inss-geo'; from inss_geo.commands import main; main()"]
+CLI_CTRL_C = [sys.executable, "-c", "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+              "runpy.run_module('inss_geo', run_name='__main__', alter_sys=True)"]
 #: small tiles: many steps, so a fault after the first progress line lands mid-run
 SMALL_TILES = ["--tile", "128", "--overlap", "64", "--threads", "1"]
 
