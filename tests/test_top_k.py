@@ -44,3 +44,25 @@ def test_block_layout_from_a_cropped_view():
     np.testing.assert_array_equal(out[:8], -np.sort(-view, axis=2)[..., :8].transpose(2, 0, 1))
     picked = np.take_along_axis(view, out[8:].transpose(1, 2, 0).astype(np.int64), axis=2)
     np.testing.assert_array_equal(picked.transpose(2, 0, 1), out[:8])
+
+
+def test_values_one_float32_step_apart_keep_their_order():
+    # the float64 keys carry a column in bits below float32's precision: they must not reorder
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(64, 345, generator=g) * 1e-31  # below every value planted
+    base = torch.logspace(-30, 0, 64)  # many exponents
+    x[:, 100] = base
+    x[:, 7] = torch.nextafter(base, torch.tensor(2.0))  # one step above, in a lower column
+    x[:, 300] = torch.nextafter(x[:, 7], torch.tensor(2.0))
+    values, idx = largest(x, 8)
+    assert torch.equal(values, x.topk(8, dim=1).values)
+    assert (idx[:, :3] == torch.tensor([300, 7, 100])).all()
+
+
+def test_ties_give_distinct_indices():
+    x = torch.zeros(10, 345)
+    x[:, 50] = 1.0  # one fraction, the rest underflowed to 0
+    values, idx = largest(x, 8)
+    assert (values[:, 0] == 1).all() and (values[:, 1:] == 0).all()
+    assert all(len(set(row.tolist())) == 8 for row in idx)
+    assert torch.equal(x.gather(1, idx), values)
