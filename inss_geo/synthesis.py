@@ -360,7 +360,7 @@ class _Outputs:
         if "abundance" in rows:
             ab = abundance[: yb - ya, :w].cpu().numpy()
             if self.opts.abundance_top_k:
-                rows["abundance"][:] = top_k_block(ab, self.opts.abundance_top_k)
+                top_k_block(ab, self.opts.abundance_top_k, rows["abundance"])
             elif self.opts.abundance_dtype == "uint16":
                 rows["abundance"][:] = np.clip(np.rint(ab * ABUNDANCE_UINT16_UNITS), 0, 65534).transpose(2, 0, 1)
             else:

@@ -43,12 +43,13 @@ def largest(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         return x.topk(k, dim=-1)
     grid = x[..., : GROUP * groups].unflatten(-1, (GROUP, groups))  # (..., GROUP, groups), a view
     best = _extract(_keyed(grid.amax(-2)), k)  # (..., k) groups holding the k largest
-    picked = grid.gather(-1, best.unsqueeze(-2).expand(*best.shape[:-1], GROUP, k)).flatten(-2)
-    candidates = torch.cat([picked, x[..., GROUP * groups :]], dim=-1)
+    # the columns of their values (group j's are j, j + groups, ...) and of the leftovers
+    steps = torch.arange(0, GROUP * groups, groups, device=x.device).unsqueeze(-1)
+    leftovers = torch.arange(GROUP * groups, n, device=x.device).expand(*best.shape[:-1], -1)
+    columns = torch.cat([(best.unsqueeze(-2) + steps).flatten(-2), leftovers], dim=-1)
+    candidates = x.gather(-1, columns)
     pos = _extract(_keyed(candidates), k)
-    # candidate p < GROUP k is value p // k of group best[p % k]; the rest are the leftovers
-    in_group = (pos // k) * groups + best.gather(-1, pos % k)
-    return candidates.gather(-1, pos), torch.where(pos < GROUP * k, in_group, pos - GROUP * k + GROUP * groups)
+    return candidates.gather(-1, pos), columns.gather(-1, pos)
 
 
 def _keyed(x: torch.Tensor) -> torch.Tensor:
@@ -76,15 +77,13 @@ def _extract(keys: torch.Tensor, k: int) -> torch.Tensor:
     return columns
 
 
-def top_k_block(abundance: np.ndarray, k: int) -> np.ndarray:
-    """abundance (H, W, N) -> (2k, H, W) float32: the k largest fractions in decreasing order,
-    then their 0-based library indices (as floats, exact up to 2^24)."""
+def top_k_block(abundance: np.ndarray, k: int, out: np.ndarray) -> None:
+    """abundance (H, W, N) -> ``out`` (2k, H, W) float32: the k largest fractions in decreasing
+    order, then their 0-based library indices (as floats, exact up to 2^24)."""
     h, w, _ = abundance.shape
-    a = torch.from_numpy(abundance)
-    out = torch.empty(h, w, 2 * k, dtype=torch.float32)
+    a, o = torch.from_numpy(abundance), torch.from_numpy(out)
     rows = max(1, CHUNK_PIXELS // w)
     for y0 in range(0, h, rows):
         values, idx = largest(a[y0 : y0 + rows], k)
-        out[y0 : y0 + rows, :, :k] = values
-        out[y0 : y0 + rows, :, k:] = idx
-    return out.permute(2, 0, 1).contiguous().numpy()
+        o[:k, y0 : y0 + rows] = values.permute(2, 0, 1)
+        o[k:, y0 : y0 + rows] = idx.permute(2, 0, 1)

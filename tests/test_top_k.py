@@ -39,8 +39,8 @@ def test_two_largest_in_one_group_are_both_found():
 def test_block_layout_from_a_cropped_view():
     full = _peaked(40 * 50, 345, seed=1).numpy().reshape(40, 50, 345)
     view = full[:, :37]  # a block cropped at the raster's edge is not contiguous
-    out = top_k_block(view, 8)
-    assert out.shape == (16, 40, 37) and out.dtype == np.float32
+    out = np.full((16, 40, 37), np.nan, np.float32)
+    top_k_block(view, 8, out)
     np.testing.assert_array_equal(out[:8], -np.sort(-view, axis=2)[..., :8].transpose(2, 0, 1))
     picked = np.take_along_axis(view, out[8:].transpose(1, 2, 0).astype(np.int64), axis=2)
     np.testing.assert_array_equal(picked.transpose(2, 0, 1), out[:8])
