@@ -9,9 +9,9 @@ left over when ``n`` is not a multiple of ``GROUP``). Both selections, of those 
 of the k largest among their values, are k rounds of a vectorised maximum over keys that carry
 each value's column (``_keyed``), so no pairs are built and nothing is partitioned: 140 ms for
 the bundled example's 147,456 pixels at k = 8 against 198-215 ms with torch's topk on the group
-maxima and candidates, and 280 ms with torch's topk alone (``bench/top_k.py``, one thread). The
-result is exact: the same values as ``torch.topk``; indices differ only between equal fractions,
-where either is right.
+maxima and candidates, and 280-293 ms with torch's topk alone (``bench/top_k.py``, one
+thread). The result is exact: the same values as ``torch.topk``; indices differ only between
+equal fractions, where either is right.
 """
 
 from __future__ import annotations
