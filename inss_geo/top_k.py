@@ -38,8 +38,9 @@ def largest(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """
     n = x.shape[-1]
     groups = n // GROUP
-    if x.dtype != torch.float32 or k * 64 <= n or groups < 5 * k:  # (see _keyed); torch's heap path; too few
-        # groups for the cut to pay (bench/top_k.py)
+    # torch's topk for keys without free bits (_keyed), for its fast heap path, and where too few
+    # groups would be cut for the cut to pay (bench/top_k.py)
+    if x.dtype != torch.float32 or k * 64 <= n or groups < 5 * k:
         return x.topk(k, dim=-1)
     grid = x[..., : GROUP * groups].unflatten(-1, (GROUP, groups))  # (..., GROUP, groups), a view
     best = _extract(_keyed(grid.amax(-2)), k)  # (..., k) groups holding the k largest

@@ -44,10 +44,12 @@ def main(ctx: click.Context, verbose: int) -> None:
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s: %(message)s")
     if not verbose:  # GDAL's own messages repeat what the one-line error says; -v shows them
         logging.getLogger("rasterio").setLevel(logging.CRITICAL)
-    # on exit the interpreter's last garbage collection walks every object torch and GDAL made,
-    # 0.3 s of a command's time here, and finds nothing to free: frozen objects are skipped
-    atexit.register(gc.freeze)
 
+
+# On exit the interpreter's last garbage collection walks every object torch and GDAL made, 0.3 s
+# of a command's time here, and finds nothing to free: frozen objects are skipped. Registered once
+# per process, however often the group is invoked in it.
+atexit.register(gc.freeze)
 
 from . import evaluate, library, synthesize, train  # noqa: E402  (register the subcommands)
 
