@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -183,7 +184,8 @@ class _Outputs:
     """The rasters being written and how a finished block goes into each."""
 
     def __init__(self, src: _Frame, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str,
-                 device: torch.device) -> None:
+                 device: torch.device, clock: StageClock) -> None:
+        self.clock = clock
         self.rasters: list[OutputRaster] = []
         self.writer: BackgroundWriter | None = None
         self.workers: Workers | None = None
@@ -337,38 +339,47 @@ class _Outputs:
         mix = ringed is not None and bool(valid.any())  # else all nodata or outside the AOI: nothing to mix
         phi = None
         if t_hidden is not None and (mix or self.phi is not None):
-            with _autocast(device, self.opts.precision):  # T's last layer, once per cell
+            with self.clock.cpu("T"), _autocast(device, self.opts.precision):  # T's last layer, once per cell
                 phi = m.transform.to_params(torch.from_numpy(t_hidden[g0:g1, :gw]).to(device))
-            if self.phi is not None:
-                out["phi"][g0:g1] = phi.float().cpu().numpy()
+                if self.phi is not None:
+                    out["phi"][g0:g1] = phi.float().cpu().numpy()
         rows = {name: a[:, ya:yb] for name, a in out.items() if name != "phi"}
         if not mix:
             for name, a in rows.items():
                 a[:] = self._nodata(name)
             return
-        abundance = self.abundances(ringed[ya:], yb - ya, w, device)
+        with self.clock.cpu("head and softmax"):
+            abundance = self.abundances(ringed[ya:], yb - ya, w, device)
         # s is linear in t (l = t * R A_p, e^k = e^(k-1) * M^k): scaling t gives s in output units
         int16 = self.opts.dtype == "int16"
         t = m.t.clamp_min(0).detach() * (INT16_UNITS if int16 else self.scale)
-        hsi, rel = m.mixing.mix_block(abundance, phi, t, m.library, orders="orders" in rows,
-                                      dtype=PRODUCT_DTYPES[self.opts.precision])
-        hsi = hsi[:, : yb - ya, :w]
-        # into the output's dtype by the copy (int16: exact, the values are rounded first)
-        torch.from_numpy(rows["hsi"]).copy_(hsi.round_().clamp_(-32767, 32767) if int16 else hsi)
-        if rel is not None:
-            rows["orders"][:] = rel[:, : yb - ya, :w].float().cpu().numpy()
+        with self.clock.cpu("mixing"):
+            hsi, rel = m.mixing.mix_block(abundance, phi, t, m.library, orders="orders" in rows,
+                                          dtype=PRODUCT_DTYPES[self.opts.precision])
+        with self.clock.cpu("HSI and orders encoding"):
+            hsi = hsi[:, : yb - ya, :w]
+            # into the output's dtype by the copy (int16: exact, the values are rounded first)
+            torch.from_numpy(rows["hsi"]).copy_(hsi.round_().clamp_(-32767, 32767) if int16 else hsi)
+            if rel is not None:
+                rows["orders"][:] = rel[:, : yb - ya, :w].float().cpu().numpy()
         if "abundance" in rows:
-            ab = abundance[: yb - ya, :w].cpu().numpy()
-            if self.opts.abundance_top_k:
-                top_k_block(ab, self.opts.abundance_top_k, rows["abundance"])
-            elif self.opts.abundance_dtype == "uint16":
-                rows["abundance"][:] = np.clip(np.rint(ab * ABUNDANCE_UINT16_UNITS), 0, 65534).transpose(2, 0, 1)
-            else:
-                rows["abundance"][:] = ab.transpose(2, 0, 1)
+            self._abundance_rows(abundance[: yb - ya, :w], rows["abundance"])
         invalid = ~valid
         if invalid.any():
             for name, a in rows.items():
                 a[:, invalid] = self._nodata(name)
+
+    def _abundance_rows(self, abundance: torch.Tensor, target: np.ndarray) -> None:
+        """A part's abundances (h, w, N) into the abundance raster's (bands, h, w) ``target``: the
+        top-k fractions and indices, or every fraction in the raster's dtype."""
+        with self.clock.cpu("abundance encoding (top-k)" if self.opts.abundance_top_k else "abundance encoding"):
+            ab = abundance.cpu().numpy()
+            if self.opts.abundance_top_k:
+                top_k_block(ab, self.opts.abundance_top_k, target)
+            elif self.opts.abundance_dtype == "uint16":
+                target[:] = np.clip(np.rint(ab * ABUNDANCE_UINT16_UNITS), 0, 65534).transpose(2, 0, 1)
+            else:
+                target[:] = ab.transpose(2, 0, 1)
 
     def _nodata(self, name: str) -> float:
         """The nodata value of a block output (see :meth:`_empty`), as its raster declares it."""
@@ -424,7 +435,7 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
         rows, cols = make_grid(frame.height, opts.tile, opts.overlap, m), make_grid(frame.width, opts.tile, opts.overlap, m)
         outputs = None
         try:
-            outputs = _Outputs(frame, Path(output), model, contract, opts, scaler.describe(), device)
+            outputs = _Outputs(frame, Path(output), model, contract, opts, scaler.describe(), device, clock)
             _run_tiles(src, frame, bands, scaler, model, rows, cols, outputs, opts, device, progress, clock)
             with clock("write (not hidden)"):
                 written = outputs.commit()
@@ -439,10 +450,14 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
 
 
 class StageClock:
-    """Seconds spent per stage of synthesis (read, model, blend, block, queue), for ``bench/``."""
+    """Seconds spent per stage of synthesis, for ``bench/``: the main thread's wall time per stage
+    (read, model, blend, block, queue) and, within the block stage, the CPU time all the threads
+    that compute blocks spent on each part of it (``block cpu: ...``), which says where the cores
+    went while the main thread waited for them."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self._lock = threading.Lock()  # the block workers add to it concurrently
 
     @contextlib.contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
@@ -450,7 +465,20 @@ class StageClock:
         try:
             yield
         finally:
-            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+            self._add(stage, time.perf_counter() - start)
+
+    @contextlib.contextmanager
+    def cpu(self, part: str) -> Iterator[None]:
+        """Add the calling thread's CPU time in the block's ``part`` to ``block cpu: <part>``."""
+        start = time.thread_time()
+        try:
+            yield
+        finally:
+            self._add(f"block cpu: {part}", time.thread_time() - start)
+
+    def _add(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
 
 
 def _read_batch(src, frame: _Frame, bands, scaler, rows, cols, batch, pin: bool) -> tuple[torch.Tensor, list[np.ndarray]]:

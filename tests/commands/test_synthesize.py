@@ -237,6 +237,25 @@ def test_block_parts_on_workers_equal_one_thread(tmp_path, model, rgb, restore_t
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1.0 if "int16" in extra else 1e-5, err_msg=one.name)
 
 
+def test_progress_json_reports_the_block_workers_cpu_per_part(tmp_path, model, rgb, restore_threads):
+    """The stage report splits the block workers' CPU time by part; the parts run on the
+    workers concurrently, and together they cannot exceed the process's CPU time."""
+    import json
+    import time
+
+    start = time.process_time()
+    res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(tmp_path / "hsi.envi"), "--model", model,
+                                    "--abundance", str(tmp_path / "ab.tif"), "--abundance-top-k", "3", "--tile", "128",
+                                    "--overlap", "64", "--threads", "2", "--progress", "json"])
+    used = time.process_time() - start
+    assert res.exit_code == 0, res.output
+    stages = next(json.loads(line)["stages_s"] for line in res.stderr.splitlines() if "stages_s" in line)
+    parts = {k.removeprefix("block cpu: "): v for k, v in stages.items() if k.startswith("block cpu: ")}
+    assert set(parts) == {"T", "head and softmax", "mixing", "HSI and orders encoding", "abundance encoding (top-k)"}
+    assert all(v >= 0 for v in parts.values()) and parts["mixing"] > 0
+    assert sum(parts.values()) <= used
+
+
 def test_bf16_stays_close_to_fp32(tmp_path, model, rgb):
     """Mixed precision on the CPU (the U-Net and T under autocast, the mixing's products in
     bf16): within 2% mean relative difference."""
