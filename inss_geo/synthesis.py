@@ -353,14 +353,19 @@ class _Outputs:
         # s is linear in t (l = t * R A_p, e^k = e^(k-1) * M^k): scaling t gives s in output units
         int16 = self.opts.dtype == "int16"
         t = m.t.clamp_min(0).detach() * (INT16_UNITS if int16 else self.scale)
+        target = torch.from_numpy(rows["hsi"])
+        # the mixing encodes s straight into the output's rows, or, where the raster's edge cuts
+        # cells or the block is on a GPU, into whole cells on the device, cropped by one copy
+        direct = device.type == "cpu" and target.shape[1:] == abundance.shape[:2]
         with self.clock.cpu("mixing"):
             hsi, rel = m.mixing.mix_block(abundance, phi, t, m.library, orders="orders" in rows,
-                                          dtype=PRODUCT_DTYPES[self.opts.precision])
-        with self.clock.cpu("HSI and orders encoding"):
-            hsi = hsi[:, : yb - ya, :w]
-            # into the output's dtype by the copy (int16: exact, the values are rounded first)
-            torch.from_numpy(rows["hsi"]).copy_(hsi.round_().clamp_(-32767, 32767) if int16 else hsi)
-            if rel is not None:
+                                          dtype=PRODUCT_DTYPES[self.opts.precision],
+                                          out=target if direct else abundance.new_empty(
+                                              (len(target), *abundance.shape[:2]), dtype=target.dtype))
+            if not direct:
+                target.copy_(hsi[:, : yb - ya, :w])
+        if rel is not None:
+            with self.clock.cpu("orders encoding"):
                 rows["orders"][:] = rel[:, : yb - ya, :w].float().cpu().numpy()
         if "abundance" in rows:
             self._abundance_rows(abundance[: yb - ya, :w], rows["abundance"])

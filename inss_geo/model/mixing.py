@@ -188,23 +188,29 @@ class NeuralMixing(nn.Module):
         so with z_k = 2 R h2 (the 2 rides in the library), e^k = (2 scale)^(k-1) v_k where
         v_k = l * (sigmoid(z_2) - 1/2) * ... * (sigmoid(z_k) - 1/2) is built in place in z_k and
         the factors ride in fused adds: four passes per order. The sum is turned band-major by
-        one copy into the block: doing arithmetic while writing through that strided view is
-        slower than the arithmetic and the copy apart (2.5 ms against 0.7 ms for a 16-cell
-        chunk's last order).
+        one copy into the block (:func:`_store`): doing arithmetic while writing through that
+        strided view is slower than the arithmetic and the copy apart (2.5 ms against 0.7 ms for
+        a 16-cell chunk's last order).
         """
         s = v = self._linear(a, scaled)
         for k, z in enumerate(self._products(a, params, doubled), start=2):
             v = torch.sigmoid_(z).sub_(0.5).mul_(v)
             s = s.add_(v, alpha=(2 * self.output_scale) ** (k - 1))  # s is l's storage: l itself is not needed again
-        target.copy_(_band_major(s, a.shape[0], self.downscale))
+        _store(target, s, self.downscale)
 
     @torch.no_grad()
     def mix_block(
         self, abundance: torch.Tensor, phi: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
         cells_per_chunk: int = 16, orders: bool = True, dtype: torch.dtype | None = None,
+        out: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Inference on one block, channels-last: A (H, W, N) and phi (H/D, W/D, P) -> s (K, H, W)
         and, if ``orders``, ||e^k|| / ||l|| (order - 1, H, W), else None, at least float32.
+
+        ``out`` (K, H, W), if given, receives s and is returned: a float one as it is, an integer
+        one (an encoded raster's block) rounded and clamped to its dtype's range less the
+        minimum, which stays free for nodata. Each chunk is encoded while it is in cache, so
+        the block is never held in float32 nor passed over again.
 
         ``dtype`` (default: A's) is what the matrix products take and give; bf16 or fp16 make them
         mixed precision (they accumulate in float32), while the tanh, the products of orders and
@@ -223,7 +229,8 @@ class NeuralMixing(nn.Module):
         doubled = lib * 2 if not orders else None
         params = None if phi is None else phi.reshape(gh * gw, -1).to(dtype)
         wide = {"dtype": _wide(abundance.dtype), "device": abundance.device}
-        s = torch.empty(library.shape[0], gh, d, gw, d, **wide)
+        s = torch.empty(library.shape[0], h, w, **wide) if out is None else out
+        cells_s = s.view(-1, gh, d, gw, d)
         rel = torch.empty(self.order - 1, gh, d, gw, d, **wide) if orders else None
         cells = abundance.reshape(gh, d, gw, d, n)
         chunks = -(-gw // cells_per_chunk)
@@ -233,15 +240,15 @@ class NeuralMixing(nn.Module):
                 a = cells[gy, :, c0:c1].transpose(0, 1).to(dtype).reshape(c1 - c0, d * d, n)
                 part = None if params is None else params[gy * gw + c0 : gy * gw + c1]
                 if rel is None:
-                    self._sum_into(a, part, scaled, doubled, s[:, gy, :, c0:c1])
+                    self._sum_into(a, part, scaled, doubled, cells_s[:, gy, :, c0:c1])
                     continue
-                out, linear, terms = self._terms(a, part, scaled, lib)
-                s[:, gy, :, c0:c1] = _band_major(out, c1 - c0, d)
+                total, linear, terms = self._terms(a, part, scaled, lib)
                 lnorm = torch.linalg.vector_norm(linear, dim=1).clamp_min_(1e-12)
                 for k, e in enumerate(terms):
                     ratio = torch.linalg.vector_norm(e, dim=1).div_(lnorm)
                     rel[k, gy, :, c0:c1] = ratio.view(c1 - c0, d, d).transpose(0, 1)
-        return s.reshape(-1, h, w), None if rel is None else rel.reshape(-1, h, w)
+                _store(cells_s[:, gy, :, c0:c1], total, d)  # last: for order 1, total is linear
+        return s, None if rel is None else rel.reshape(-1, h, w)
 
     def _unpack(self, params: torch.Tensor, k: int) -> list[torch.Tensor]:
         """Order k's MLP from phi, shaped for batched matmul over cells: W1's rows for A
@@ -295,3 +302,12 @@ def _band_major(x: torch.Tensor, cells: int, d: int) -> torch.Tensor:
     """(cells * D*D, K), pixel-major by cell, -> (K, D, cells, D): a view that lines up with one
     cell row's stretch of a band-major block."""
     return x.view(cells, d, d, -1).permute(3, 1, 0, 2)
+
+
+def _store(target: torch.Tensor, x: torch.Tensor, d: int) -> None:
+    """Copy a chunk's x (cells * D*D, K) into ``target`` (K, D, cells, D), a stretch of a band-major
+    block; into an integer target x is rounded and clamped first (in place: x is used up)."""
+    if not target.is_floating_point():
+        info = torch.iinfo(target.dtype)
+        x = x.round_().clamp_(info.min + 1, info.max)
+    target.copy_(_band_major(x, target.shape[2], d))

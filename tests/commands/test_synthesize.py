@@ -251,7 +251,7 @@ def test_progress_json_reports_the_block_workers_cpu_per_part(tmp_path, model, r
     assert res.exit_code == 0, res.output
     stages = next(json.loads(line)["stages_s"] for line in res.stderr.splitlines() if "stages_s" in line)
     parts = {k.removeprefix("block cpu: "): v for k, v in stages.items() if k.startswith("block cpu: ")}
-    assert set(parts) == {"T", "head and softmax", "mixing", "HSI and orders encoding", "abundance encoding (top-k)"}
+    assert set(parts) == {"T", "head and softmax", "mixing", "abundance encoding (top-k)"}
     assert all(v >= 0 for v in parts.values()) and parts["mixing"] > 0
     assert sum(parts.values()) <= used
 

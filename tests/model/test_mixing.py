@@ -153,6 +153,29 @@ def test_mix_block_matches_the_training_forward(library, order):
 
 
 @pytest.mark.parametrize("orders", [False, True])
+def test_mix_block_encodes_into_a_given_block(library, orders):
+    """``out`` receives s: a float block as computed, an int16 one rounded and clamped to
+    -32767..32767 (-32768 is nodata), here through a strided view of a larger block."""
+    n, k, d = library.n_spectra, library.sensor.n_channels, 16
+    mixing = NeuralMixing(n, d, order=3, hidden=8, output_scale=0.1)
+    torch.manual_seed(4)
+    a = torch.softmax(torch.randn(32, 48, n), 2)
+    phi = mixing.base_parameters() + 0.1 * torch.randn(2, 3, mixing.n_params)
+    R, t = torch.from_numpy(library.spectra).T, (torch.rand(k) + 0.5) * 4e4  # some values beyond int16
+    s, rel = mixing.mix_block(a, phi, t, R, orders=orders)
+    big = torch.zeros(k, 40, 48, dtype=torch.int16)
+    into = big[:, 4:36]  # rows of a block: not contiguous
+    s16, rel16 = mixing.mix_block(a, phi, t, R, orders=orders, out=into)
+    assert s16 is into and s.abs().max() > 32767
+    assert torch.equal(into, s.round().clamp(-32767, 32767).to(torch.int16))
+    assert (big[:, :4] == 0).all() and (big[:, 36:] == 0).all() and (into > -32768).all()
+    f32 = torch.empty(k, 32, 48)
+    torch.testing.assert_close(mixing.mix_block(a, phi, t, R, orders=orders, out=f32)[0], s)
+    if orders:
+        torch.testing.assert_close(rel16, rel)
+
+
+@pytest.mark.parametrize("orders", [False, True])
 def test_mix_block_in_bf16_is_mixed_precision(library, orders):
     """dtype=bf16 runs the products in bf16 (the result moves, by ~0.1%) and returns float32."""
     n, k, d = library.n_spectra, library.sensor.n_channels, 16
