@@ -464,26 +464,23 @@ class StageClock:
         self.seconds: dict[str, float] = {}
         self._lock = threading.Lock()  # the block workers add to it concurrently
 
-    @contextlib.contextmanager
-    def __call__(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self._add(stage, time.perf_counter() - start)
+    def __call__(self, stage: str) -> contextlib.AbstractContextManager[None]:
+        """Add the wall time spent in the ``with`` block to ``stage``."""
+        return self._timed(stage, time.perf_counter)
 
-    @contextlib.contextmanager
-    def cpu(self, part: str) -> Iterator[None]:
+    def cpu(self, part: str) -> contextlib.AbstractContextManager[None]:
         """Add the calling thread's CPU time in the block's ``part`` to ``block cpu: <part>``."""
-        start = time.thread_time()
+        return self._timed(f"block cpu: {part}", time.thread_time)
+
+    @contextlib.contextmanager
+    def _timed(self, stage: str, clock: Callable[[], float]) -> Iterator[None]:
+        start = clock()
         try:
             yield
         finally:
-            self._add(f"block cpu: {part}", time.thread_time() - start)
-
-    def _add(self, stage: str, seconds: float) -> None:
-        with self._lock:
-            self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+            elapsed = clock() - start
+            with self._lock:
+                self.seconds[stage] = self.seconds.get(stage, 0.0) + elapsed
 
 
 def _read_batch(src, frame: _Frame, bands, scaler, rows, cols, batch, pin: bool) -> tuple[torch.Tensor, list[np.ndarray]]:
