@@ -15,18 +15,15 @@ import argparse
 import json
 import statistics
 import time
-from pathlib import Path
 
-import numpy as np
-import rasterio
 import torch
 from torch.profiler import profile
 from torch.utils.flop_counter import FlopCounterMode
 
+from example import predict_example  # bench/ is on sys.path when this runs as a script
 from inss_geo.checkpoint import load_checkpoint
 from inss_geo.synthesis import INT16_UNITS, default_model_path
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "inss_geo" / "data" / "example_naip_rgb.tif"
 PRODUCTS = {"aten::mm", "aten::bmm", "aten::baddbmm"}
 
 
@@ -36,12 +33,7 @@ def main() -> None:
     args = ap.parse_args()
     model, _ = load_checkpoint(default_model_path())
     d = model.config.downscale
-    with rasterio.open(EXAMPLE) as src:
-        rgb = torch.from_numpy(src.read().astype(np.float32) / 255)[None]
-    with torch.no_grad():
-        logits, feature = model.unet(rgb)
-        abundance = torch.softmax(logits, 1)[0].permute(1, 2, 0).contiguous()
-        phi = model.transform(feature)[0].permute(1, 2, 0).contiguous()
+    abundance, phi = predict_example(model)
     torch.set_num_threads(1)  # as on synthesis's workers
     t = model.t.clamp_min(0).detach() * INT16_UNITS
     rows = [(abundance[g * d : (g + 1) * d].contiguous(), phi[g : g + 1].contiguous()) for g in range(phi.shape[0])]

@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 import rasterio
 
-from measure import run_measured  # bench/ is on sys.path when this runs as a script
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "inss_geo" / "data" / "example_naip_rgb.tif"
+from example import EXAMPLE  # bench/ is on sys.path when this runs as a script
+from measure import run_measured
 
 
 def synthesize(out: Path, device: str, precision: str) -> tuple[np.ndarray, np.ndarray, float]:

@@ -29,10 +29,8 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
-from measure import run_measured  # bench/ is on sys.path when this runs as a script
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "inss_geo" / "data" / "example_naip_rgb.tif"
+from example import EXAMPLE  # bench/ is on sys.path when this runs as a script
+from measure import run_measured
 
 
 def make_input(path: Path, size: int) -> None:

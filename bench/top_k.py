@@ -13,17 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
-import rasterio
 import torch
 
+from example import predict_example  # bench/ is on sys.path when this runs as a script
 from inss_geo.checkpoint import load_checkpoint
 from inss_geo.synthesis import default_model_path
 from inss_geo.top_k import top_k_block
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "inss_geo" / "data" / "example_naip_rgb.tif"
 
 
 def plain(abundance: np.ndarray, k: int) -> np.ndarray:
@@ -46,10 +43,7 @@ def main() -> None:
     ap.add_argument("--k", type=int, nargs="+", default=[1, 4, 6, 8, 12, 16])
     args = ap.parse_args()
     model, _ = load_checkpoint(args.model or default_model_path())
-    with rasterio.open(EXAMPLE) as src:
-        rgb = torch.from_numpy(src.read().astype(np.float32) / 255)[None]
-    with torch.no_grad():
-        abundance = torch.softmax(model.unet(rgb)[0], dim=1)[0].permute(1, 2, 0).contiguous().numpy()
+    abundance = predict_example(model)[0].numpy()
     for k in args.k:
         out = np.empty((2 * k, *abundance.shape[:2]), np.float32)
         top_k_block(abundance, k, out)
