@@ -200,6 +200,7 @@ class _Outputs:
 
     def _open_all(self, src: _Frame, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str) -> None:
         self.opts, self.model = opts, model
+        self.to_params = model.transform.frozen_to_params() if model.transform is not None else None
         self.sensor = Sensor.from_config(contract["sensor"])
         self.scale = float(contract["data"]["scale"])
         self.names = contract["library"]["names"]
@@ -340,7 +341,7 @@ class _Outputs:
         phi = None
         if t_hidden is not None and (mix or self.phi is not None):
             with self.clock.cpu("T"), _autocast(device, self.opts.precision):  # T's last layer, once per cell
-                phi = m.transform.to_params(torch.from_numpy(t_hidden[g0:g1, :gw]).to(device))
+                phi = self.to_params(torch.from_numpy(t_hidden[g0:g1, :gw]).to(device))
                 if self.phi is not None:
                     out["phi"][g0:g1] = phi.float().cpu().numpy()
         rows = {name: a[:, ya:yb] for name, a in out.items() if name != "phi"}

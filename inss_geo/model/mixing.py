@@ -9,8 +9,9 @@ tiled synthesis seam-free, and a test checks it.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -49,6 +50,15 @@ class FeatureTransform(nn.Module):
         """hidden (..., width) -> phi (..., P): the 1x1 convolution as one matrix product over
         cells, which writes each cell's P parameters contiguously, the layout the mixing reads."""
         return F.linear(hidden, self.out.weight.flatten(1), self.out.bias)
+
+    def frozen_to_params(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        """:meth:`to_params` for inference, where T's weights stay as they are: the 1x1 weights
+        transposed once to (width, P), contiguous. MKL multiplies a cell row by that matrix about
+        10% faster than by the transposed view F.linear passes it (``python
+        bench/transform_layout.py``: 2.95 against 3.27 ms median for 24 cells on one thread; T's
+        last layer took 2.8-3.0 s of a 2048² run's CPU against 3.0-3.3 s)."""
+        weight, bias = self.out.weight.detach().flatten(1).T.contiguous(), self.out.bias.detach()
+        return functools.partial(_affine, weight=weight, bias=bias)
 
 
 def positional_encoding(downscale: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
@@ -272,6 +282,11 @@ class NeuralMixing(nn.Module):
         d = self.downscale
         k = x.shape[1]
         return x.reshape(b, gh, gw, d, d, k).permute(0, 5, 1, 3, 2, 4).reshape(b, k, gh * d, gw * d)
+
+
+def _affine(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """x (..., n) @ weight (n, m) + bias (m,) -> (..., m), as one matrix product."""
+    return torch.addmm(bias, x.flatten(0, -2), weight).unflatten(0, x.shape[:-1])
 
 
 def _tanh(x: torch.Tensor) -> torch.Tensor:

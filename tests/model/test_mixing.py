@@ -214,6 +214,8 @@ def test_synthesis_may_blend_the_hidden_layer_of_T_instead_of_phi(library):
         feature = torch.randn(1, model.unet.feature_width, 3, 5)
         a = torch.softmax(torch.randn(1, n, 48, 80), 1)
         s, _, _ = model.mixing(a, T(feature), model.t, model.library)
-        phi = T.to_params(T.hidden(feature)[0])  # (3, 5, P), as synthesis builds it per block
+        hidden = T.hidden(feature)[0]
+        phi = T.frozen_to_params()(hidden)  # (3, 5, P), as synthesis builds it per block
+        torch.testing.assert_close(phi, T.to_params(hidden))
         block, _ = model.mixing.mix_block(a[0].permute(1, 2, 0), phi, model.t, model.library, cells_per_chunk=2)
     torch.testing.assert_close(block, s[0])
