@@ -42,6 +42,7 @@ from .atomic import remove_abandoned, temp_prefix
 from .checkpoint import load_checkpoint
 from .errors import ConfigError, InputFileError, InssGeoError, OutputError
 from .model import INSS
+from .model.unet import fold_batch_norms
 from .raster_io import BackgroundWriter, OutputRaster, check_writable, output_format
 from .rgb_input import choose_rgb_bands, make_scaler, read_rgb_tile
 from .sensors import Sensor
@@ -425,6 +426,7 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
     if opts.precision == "fp16" and device.type == "cpu":  # no fp16 arithmetic units: 36x slower than fp32 here
         raise ConfigError("--precision fp16 is for GPUs; on the CPU use bf16 or fp32")
     model, contract = load_checkpoint(model_path or default_model_path(), device)
+    fold_batch_norms(model.unet)
     # channels last: the convolutions run faster, and the abundance softmax, the stitcher and
     # the mixing all want each pixel's channels contiguous
     model.to(memory_format=torch.channels_last)
