@@ -210,7 +210,7 @@ class NeuralMixing(nn.Module):
         s = v = self._linear(a, scaled)  # s is l's storage: l itself is not needed once v_2 is built
         for k, z in enumerate(self._products(a, params, doubled), start=2):
             sig = torch.sigmoid_(z)
-            if k == self.order > 2:
+            if k == self.order and k > 2:
                 s.addcmul_(sig, v, value=c ** (k - 1))
             else:
                 v = sig.sub_(0.5).mul_(v)
@@ -324,16 +324,11 @@ def _products_library(library: torch.Tensor, t: torch.Tensor, dtype: torch.dtype
     return (library * t[:, None]).T.to(dtype).contiguous(), library.T.to(dtype).contiguous()
 
 
-def _band_major(x: torch.Tensor, cells: int, d: int) -> torch.Tensor:
-    """(cells * D*D, K), pixel-major by cell, -> (K, D, cells, D): a view that lines up with one
-    cell row's stretch of a band-major block."""
-    return x.view(cells, d, d, -1).permute(3, 1, 0, 2)
-
-
 def _store(target: torch.Tensor, x: torch.Tensor, d: int) -> None:
-    """Copy a chunk's x (cells * D*D, K) into ``target`` (K, D, cells, D), a stretch of a band-major
-    block; into an integer target x is rounded and clamped first (in place: x is used up)."""
+    """Copy a chunk's x (cells * D*D, K), pixel-major by cell, into ``target`` (K, D, cells, D), a
+    stretch of a band-major block, through a permuted view of x; into an integer target x is
+    rounded and clamped first (in place: x is used up)."""
     if not target.is_floating_point():
         info = torch.iinfo(target.dtype)
         x = x.round_().clamp_(info.min + 1, info.max)
-    target.copy_(_band_major(x, target.shape[2], d))
+    target.copy_(x.view(target.shape[2], d, d, -1).permute(3, 1, 0, 2))
