@@ -1,7 +1,7 @@
 """Benchmark ``inss-geo synthesize``: Mpx/s, fraction of the roofline, time per stage, peak RSS.
 
 Usage: python bench/synthesize.py [SIZE ...] [--workdir DIR] [--model PATH] [--mixing] [--tile N --overlap N]
-                                  [--precision fp32|bf16|fp16]
+                                  [--precision fp32|bf16|fp16] [--device cpu|cuda[:N]] [--batch-size N]
 
 Each input is the bundled NAIP example mirrored out to SIZE x SIZE (written window by window);
 the run writes the HSI (int16) and the top-8 abundance raster. Peak RSS is that of the
@@ -12,7 +12,8 @@ tile (U-Net + T) and one block (mixing) of the architecture, i.e. one pass per p
 tile overlap; the machine's rate is a 4096² ``torch.mm`` timed here with the same threads, in
 the run's ``--precision`` (bf16 runs are measured against the bf16 rate, not flattered by the
 fp32 one). Fraction = achieved pixels/s x FLOPs per pixel / matmul rate (the higher of the
-rates measured before and after the run).
+rates measured before and after the run). On a GPU the rate is the GPU's, and the device memory
+the command's allocator peaked at (``torch.cuda.max_memory_reserved``) is reported beside RSS.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -75,18 +75,21 @@ def flops_per_pixel(model_path: str | None) -> dict[str, float]:
     return counts
 
 
-def matmul_gflops(precision: str, size: int = 4096, repeats: int = 5) -> float:
-    """GFLOP/s of a large square matrix product in ``precision`` on this machine, best of ``repeats``."""
+def matmul_gflops(precision: str, device: str, size: int = 4096, repeats: int = 5) -> float:
+    """GFLOP/s of a large square matrix product in ``precision`` on ``device``, best of ``repeats``."""
     import torch
 
     from inss_geo.synthesis import PRODUCT_DTYPES
 
-    a, b = (torch.rand(size, size, dtype=PRODUCT_DTYPES[precision]) for _ in range(2))
+    a, b = (torch.rand(size, size, dtype=PRODUCT_DTYPES[precision], device=device) for _ in range(2))
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     a @ b
+    sync()
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
         a @ b
+        sync()
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best / 1e9
 
@@ -107,7 +110,7 @@ def run(size: int, workdir: Path, model: str | None, mixing: bool, extra: list[s
     inp = workdir / f"in_{size}.tif"
     make_input(inp, size)
     out = workdir / f"hsi_{size}.envi"
-    cmd = [shutil.which("inss-geo") or "inss-geo", "synthesize", str(inp), "-o", str(out), "--dtype", "int16",
+    cmd = [sys.executable, "-m", "inss_geo", "synthesize", str(inp), "-o", str(out), "--dtype", "int16",
            "--abundance", str(workdir / f"ab_{size}.tif"), "--abundance-top-k", "8", "--input-scale", "255",
            "--overwrite", "--progress", "json", *extra]
     if model:
@@ -116,12 +119,13 @@ def run(size: int, workdir: Path, model: str | None, mixing: bool, extra: list[s
         cmd += ["--mixing", str(workdir / f"mix_{size}.envi")]
     status, seconds, peak_mb, stderr = run_measured(cmd)
     stages = next((json.loads(line)["stages_s"] for line in stderr.splitlines() if '"stages_s"' in line), {})
+    gpu = next((json.loads(line)["device_memory_mb"] for line in stderr.splitlines() if '"device_memory_mb"' in line), None)
     if status != 0:
         raise SystemExit(f"synthesize failed for {size}: status {status}")
     for f in workdir.glob(f"*_{size}*"):
         f.unlink()
     return {"size": size, "seconds": round(seconds, 1), "mpx_per_s": round(size * size / seconds / 1e6, 4),
-            "peak_rss_mb": round(peak_mb, 1), "stages_s": stages}
+            "peak_rss_mb": round(peak_mb, 1), **({"device_memory_mb": gpu} if gpu else {}), "stages_s": stages}
 
 
 def main() -> None:
@@ -133,19 +137,22 @@ def main() -> None:
     ap.add_argument("--tile", type=int, default=None)
     ap.add_argument("--overlap", type=int, default=None)
     ap.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--batch-size", type=int, default=None)
     args = ap.parse_args()
     args.workdir.mkdir(exist_ok=True)
     extra = [*(["--tile", str(args.tile)] if args.tile else []), *(["--overlap", str(args.overlap)] if args.overlap is not None else []),
-             *(["--precision", args.precision] if args.precision != "fp32" else [])]
+             *(["--precision", args.precision] if args.precision != "fp32" else []), "--device", args.device,
+             *(["--batch-size", str(args.batch_size)] if args.batch_size else [])]
     flops = flops_per_pixel(args.model)
     rate = f"matmul_{args.precision}_gflops"
-    peak = matmul_gflops(args.precision)
+    peak = matmul_gflops(args.precision, args.device)
     results = []
     for s in args.sizes:
         r = run(s, args.workdir, args.model, args.mixing, extra)
         # the machine's rate drifts on a shared host: measured again after each run, and the
         # higher of the two is the roofline (a slow moment must not flatter the fraction)
-        after = matmul_gflops(args.precision)
+        after = matmul_gflops(args.precision, args.device)
         r[f"{rate}_after"] = round(after, 1)
         r["roofline_fraction"] = round(r["mpx_per_s"] * 1e6 * flops["total"] / (max(peak, after) * 1e9), 4)
         r["tiles"], passes = unet_passes(s, args.tile, args.overlap)
@@ -158,7 +165,7 @@ def main() -> None:
                 "time_ratio_per_pixel_ratio": round(b["seconds"] / a["seconds"] / (b["size"] / a["size"]) ** 2, 3),
                 "time_ratio_per_tile_ratio": round(b["seconds"] / a["seconds"] / (b["tiles"] / a["tiles"]), 3)}
                for a, b in zip(results, results[1:])]
-    print(json.dumps({"cpu_count": os.cpu_count(), "python": sys.version.split()[0], "options": extra,
+    print(json.dumps({"cpu_count": os.cpu_count(), "device": args.device, "python": sys.version.split()[0], "options": extra,
                       "flops_per_pixel": {k: round(v) for k, v in flops.items()},
                       rate: round(peak, 1), "results": results, "scaling": scaling}, indent=2))
 

@@ -86,5 +86,8 @@ def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance
         signal.signal(signal.SIGTERM, previous)
     if progress == "json":
         click.echo(json.dumps({"stages_s": {k: round(v, 3) for k, v in clock.seconds.items()}}), err=True)
+        if device.startswith("cuda"):  # what the run needed of the GPU, for bench/ and for sizing --batch-size
+            peak = {"allocated": torch.cuda.max_memory_allocated(device), "reserved": torch.cuda.max_memory_reserved(device)}
+            click.echo(json.dumps({"device_memory_mb": {k: round(v / 2**20, 1) for k, v in peak.items()}}), err=True)
     if progress != "none":
         click.echo("wrote " + ", ".join(str(p) for p in written))
