@@ -48,7 +48,7 @@ from .rgb_input import choose_rgb_bands, make_scaler, read_rgb_tile
 from .sensors import Sensor
 from .stitching import Stitcher
 from .tiling import make_grid
-from .top_k import top_k_block
+from .top_k import top_k_block, top_k_planes
 from .workers import Workers
 
 log = logging.getLogger(__name__)
@@ -360,7 +360,9 @@ class _Outputs:
         # cells or the block is on a GPU, into whole cells on the device, cropped by one copy
         direct = device.type == "cpu" and target.shape[1:] == abundance.shape[:2]
         with self.clock.cpu("mixing"):
+            # on a GPU a chunk is a whole cell row: the cache limit is the CPU's, the launches the GPU's
             hsi, rel = m.mixing.mix_block(abundance, phi, t, m.library, orders="orders" in rows,
+                                          cells_per_chunk=16 if device.type == "cpu" else gw,
                                           dtype=PRODUCT_DTYPES[self.opts.precision],
                                           out=target if direct else abundance.new_empty(
                                               (len(target), *abundance.shape[:2]), dtype=target.dtype))
@@ -380,6 +382,9 @@ class _Outputs:
         """A part's abundances (h, w, N) into the abundance raster's (bands, h, w) ``target``: the
         top-k fractions and indices, or every fraction in the raster's dtype."""
         with self.clock.cpu("abundance encoding (top-k)" if self.opts.abundance_top_k else "abundance encoding"):
+            if self.opts.abundance_top_k and abundance.device.type != "cpu":
+                torch.from_numpy(target).copy_(top_k_planes(abundance, self.opts.abundance_top_k))
+                return
             ab = abundance.cpu().numpy()
             if self.opts.abundance_top_k:
                 top_k_block(ab, self.opts.abundance_top_k, target)

@@ -88,3 +88,14 @@ def top_k_block(abundance: np.ndarray, k: int, out: np.ndarray) -> None:
         values, idx = largest(a[y0 : y0 + rows], k)
         o[:k, y0 : y0 + rows] = values.permute(2, 0, 1)
         o[k:, y0 : y0 + rows] = idx.permute(2, 0, 1)
+
+
+def top_k_planes(abundance: torch.Tensor, k: int) -> torch.Tensor:
+    """abundance (H, W, N) -> (2k, H, W) float32 on abundance's device, laid out as
+    :func:`top_k_block`'s ``out``.
+
+    For a block on a GPU: there torch's topk is one kernel (no partition to work around), and
+    only 2k of each pixel's N values then cross to the host, not all of them.
+    """
+    values, idx = abundance.topk(k, dim=-1)
+    return torch.cat([values.float(), idx.float()], dim=-1).permute(2, 0, 1)

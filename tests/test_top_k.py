@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from inss_geo.top_k import GROUP, largest, top_k_block
+from inss_geo.top_k import GROUP, largest, top_k_block, top_k_planes
 
 
 def _peaked(rows: int, n: int, seed: int) -> torch.Tensor:
@@ -66,3 +66,13 @@ def test_ties_give_distinct_indices():
     assert (values[:, 0] == 1).all() and (values[:, 1:] == 0).all()
     assert all(len(set(row.tolist())) == 8 for row in idx)
     assert torch.equal(x.gather(1, idx), values)
+
+
+def test_planes_match_the_block_layout():
+    """top_k_planes (the GPU's selection) gives top_k_block's raster bands."""
+    x = torch.rand(7, 9, 345, generator=torch.Generator().manual_seed(3))
+    expected = np.empty((16, 7, 9), np.float32)
+    top_k_block(x.numpy(), 8, expected)
+    planes = top_k_planes(x, 8)
+    assert planes.shape == (16, 7, 9) and planes.dtype == torch.float32
+    np.testing.assert_array_equal(planes.numpy(), expected)
