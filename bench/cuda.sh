@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The CUDA figures in one go, for a GPU machine lent for minutes: the GPU's output against the
-# CPU's, mixed precision against fp32, then bench/synthesize.py in fp32 at 2048² and in bf16.
+# CPU's (the HSI in three precisions, then every output in fp32), then bench/synthesize.py in
+# fp32 at 2048² and in bf16.
 #
 # Usage: bash bench/cuda.sh OUTDIR [SIZE ...]        (default sizes: 2048 8192)
 #
@@ -31,6 +32,7 @@ step() {  # step NAME SECONDS COMMAND...: one measurement, its output in OUTDIR/
 }
 
 step precision 120 python3 "$here/precision.py" --device cuda --reference-device cpu --precisions fp32 bf16 fp16
+step devices 200 python3 "$here/devices.py" --device cuda --reference-device cpu
 step fp32_2048 150 python3 "$here/synthesize.py" 2048 --device cuda --batch-size 8
 for s in $sizes; do
     step "bf16_$s" 300 python3 "$here/synthesize.py" "$s" --device cuda --precision bf16 --batch-size 8

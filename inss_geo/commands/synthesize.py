@@ -66,6 +66,9 @@ def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance
     from ..synthesis import synthesize as run
 
     keep_freed_memory()  # a process-wide choice, so the command's and not the library's
+    # --precision alone decides how the products round: torch lets cuDNN's fp32 convolutions run
+    # in TF32 (10-bit mantissas) unless told not to
+    torch.backends.cudnn.allow_tf32 = False
     if threads:
         torch.set_num_threads(threads)
     progress = "none" if quiet else progress
