@@ -266,3 +266,13 @@ def test_bf16_stays_close_to_fp32(tmp_path, model, rgb):
     valid[:, 0, 0] = False
     rel = np.abs(bf16 - fp32)[valid].mean() / np.abs(fp32[valid]).mean()
     assert 0 < rel < 0.02, rel
+
+
+def test_fp32_convolutions_are_not_rounded_to_tf32(tmp_path, model, rgb, monkeypatch):
+    """torch lets cuDNN run fp32 convolutions in TF32 by default; the command turns that off, so
+    --precision alone decides the rounding (on an H200 the HSI moved 2.7e-4 with TF32)."""
+    import torch
+
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
+    _synthesize(rgb, tmp_path / "out.tif", model)
+    assert torch.backends.cudnn.allow_tf32 is False
