@@ -32,7 +32,7 @@ from measure import run_measured
 TOP_K = 8
 
 
-def cases(workdir: Path) -> dict[str, list[str]]:
+def cases() -> dict[str, list[str]]:
     """Each case's outputs (names relative to a run's folder) and options."""
     with rasterio.open(EXAMPLE) as src:
         box = bounds(Window(37, 59, 301, 213), src.transform)
@@ -82,7 +82,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path("bench_out"))
     args = ap.parse_args()
     results = {}
-    for name, options in cases(args.workdir).items():
+    for name, options in cases().items():
         folders = {d: args.workdir / f"devices_{name}_{d.replace(':', '_')}" for d in (args.reference_device, args.device)}
         for device, folder in folders.items():
             run(folder, device, [str(folder / o) if o.endswith((".envi", ".tif")) else o for o in options])
