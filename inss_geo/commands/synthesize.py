@@ -48,7 +48,7 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit no
 @click.option("--rgb-bands", callback=_rgb_bands, default=None, help="1-based red,green,blue band numbers, e.g. 1,2,3.")
 @click.option("--from-hsi", is_flag=True, help="Input is hyperspectral: take the model's RGB channels from it.")
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
-@click.option("--progress", type=click.Choice(["bar", "json", "none"]), default="bar", help="json: {\"progress\": pct} lines on stderr, then the seconds per stage.")
+@click.option("--progress", type=click.Choice(["bar", "json", "none"]), default="bar", help="json: {\"progress\": pct} lines on stderr, then the seconds per stage (and on CUDA the GPU memory used).")
 @click.option("-q", "--quiet", is_flag=True, help="Same as --progress none.")
 @click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads: torch's for the U-Net, and as many workers that each compute part of every finished block on one thread (default: one per core).")
 @device_opt
