@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import rasterio
 from rasterio.windows import Window, bounds
 
-from example import EXAMPLE  # bench/ is on sys.path when this runs as a script
-from measure import run_measured
+from example import EXAMPLE, synthesize_example  # bench/ is on sys.path when this runs as a script
 
 TOP_K = 8
 
@@ -42,14 +40,6 @@ def cases() -> dict[str, list[str]]:
         "aoi": ["-o", "hsi.envi", "--abundance", "ab.tif", "--abundance-top-k", str(TOP_K), "--mixing", "mix.envi",
                 "--bbox", ",".join(map(str, box)), "--bbox-crs", crs],
     }
-
-
-def run(folder: Path, device: str, options: list[str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "inss_geo", "synthesize", str(EXAMPLE), *options, "--device", device, "--overwrite", "-q"]
-    status, _, _, stderr = run_measured(cmd)
-    if status:
-        raise SystemExit(f"synthesize on {device} failed: {stderr.strip()}")
 
 
 def read(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +75,8 @@ def main() -> None:
     for name, options in cases().items():
         folders = {d: args.workdir / f"devices_{name}_{d.replace(':', '_')}" for d in (args.reference_device, args.device)}
         for device, folder in folders.items():
-            run(folder, device, [str(folder / o) if o.endswith((".envi", ".tif")) else o for o in options])
+            folder.mkdir(parents=True, exist_ok=True)
+            synthesize_example(*[str(folder / o) if o.endswith((".envi", ".tif")) else o for o in options], "--device", device)
         ref, other = folders[args.reference_device], folders[args.device]
         top_k = TOP_K if "--abundance-top-k" in options else None
         results[name] = {f: compare(ref / f, other / f, top_k if f == "ab.tif" else None)

@@ -3,6 +3,7 @@ time one part of synthesis on real data rather than random numbers."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import rasterio
 import torch
 
 from inss_geo.model import INSS
+from measure import run_measured
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "inss_geo" / "data" / "example_naip_rgb.tif"
 
@@ -23,3 +25,13 @@ def predict_example(model: INSS) -> tuple[torch.Tensor, torch.Tensor]:
     logits, feature = model.unet(rgb)
     abundance = torch.softmax(logits, 1)[0].permute(1, 2, 0).contiguous()
     return abundance, model.transform(feature)[0].permute(1, 2, 0).contiguous()
+
+
+def synthesize_example(*options: str) -> float:
+    """Seconds of ``inss-geo synthesize`` on the example with ``options`` (outputs overwritten, no
+    progress); a failed run stops the benchmark with the command's error."""
+    cmd = [sys.executable, "-m", "inss_geo", "synthesize", str(EXAMPLE), *options, "--overwrite", "-q"]
+    status, seconds, _, stderr = run_measured(cmd)
+    if status:
+        raise SystemExit(f"synthesize {' '.join(options)} failed: {stderr.strip()}")
+    return seconds

@@ -13,22 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import rasterio
 
-from example import EXAMPLE  # bench/ is on sys.path when this runs as a script
-from measure import run_measured
+from example import synthesize_example  # bench/ is on sys.path when this runs as a script
 
 
 def synthesize(out: Path, device: str, precision: str) -> tuple[np.ndarray, np.ndarray, float]:
-    cmd = [sys.executable, "-m", "inss_geo", "synthesize", str(EXAMPLE), "-o", str(out), "--device", device,
-           "--precision", precision, "--overwrite", "-q"]
-    status, seconds, _, stderr = run_measured(cmd)
-    if status:
-        raise SystemExit(f"synthesize failed at {precision}: {stderr.strip()}")
+    seconds = synthesize_example("-o", str(out), "--device", device, "--precision", precision)
     with rasterio.open(out) as r:
         return r.read(), r.dataset_mask() > 0, seconds
 

@@ -42,6 +42,7 @@ from .atomic import remove_abandoned, temp_prefix
 from .checkpoint import load_checkpoint
 from .errors import ConfigError, InputFileError, InssGeoError, OutputError
 from .model import INSS
+from .model.mixing import CELLS_PER_CHUNK
 from .model.unet import fold_batch_norms
 from .raster_io import BackgroundWriter, OutputRaster, check_writable, output_format
 from .rgb_input import choose_rgb_bands, make_scaler, read_rgb_tile
@@ -362,7 +363,7 @@ class _Outputs:
         with self.clock.cpu("mixing"):
             # on a GPU a chunk is a whole cell row: the cache limit is the CPU's, the launches the GPU's
             hsi, rel = m.mixing.mix_block(abundance, phi, t, m.library, orders="orders" in rows,
-                                          cells_per_chunk=16 if device.type == "cpu" else gw,
+                                          cells_per_chunk=CELLS_PER_CHUNK if device.type == "cpu" else gw,
                                           dtype=PRODUCT_DTYPES[self.opts.precision],
                                           out=target if direct else abundance.new_empty(
                                               (len(target), *abundance.shape[:2]), dtype=target.dtype))

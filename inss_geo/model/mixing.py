@@ -18,6 +18,11 @@ import torch.nn.functional as F
 from torch import nn
 
 
+#: cells of one row :meth:`NeuralMixing.mix_block` mixes at a time on the CPU: their intermediates
+#: stay in cache
+CELLS_PER_CHUNK = 16
+
+
 class FeatureTransform(nn.Module):
     """T: decoder feature (B, C_f, h, w) -> MLP parameter grid phi (B, P, h, w).
 
@@ -220,7 +225,7 @@ class NeuralMixing(nn.Module):
     @torch.no_grad()
     def mix_block(
         self, abundance: torch.Tensor, phi: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
-        cells_per_chunk: int = 16, orders: bool = True, dtype: torch.dtype | None = None,
+        cells_per_chunk: int = CELLS_PER_CHUNK, orders: bool = True, dtype: torch.dtype | None = None,
         out: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Inference on one block, channels-last: A (H, W, N) and phi (H/D, W/D, P) -> s (K, H, W)
