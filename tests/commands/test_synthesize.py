@@ -216,7 +216,8 @@ TRIANGLE = "POLYGON((487400 5208245, 488250 5208245, 487400 5207495, 487400 5208
 ], ids=["float-mixing", "int16-top-k-aoi", "uint16-mixing-aoi"])
 def test_block_parts_on_workers_equal_one_thread(tmp_path, model, rgb, restore_threads, extra):
     """On the CPU single-threaded workers, one per thread, take a block's cell rows one at a
-    time (here 3 workers for a block's 4 rows): every output equals one thread's, nodata included."""
+    time and the last rows in halves (here 3 workers for a block's 4 rows of 4 cells: a whole
+    row, then six halves): every output equals one thread's, nodata included."""
     files = {}
     for threads in ("1", "3"):
         d = tmp_path / threads
@@ -235,6 +236,21 @@ def test_block_parts_on_workers_equal_one_thread(tmp_path, model, rgb, restore_t
                 a, b, nodata = r.read().astype(np.float64), t.read().astype(np.float64), r.nodata
             assert ((a == nodata) == (b == nodata)).all() and (a == nodata).any(), one.name
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1.0 if "int16" in extra else 1e-5, err_msg=one.name)
+
+
+@pytest.mark.parametrize("gh, gw, workers", [(24, 24, 2), (4, 4, 3), (2, 5, 4), (3, 1, 2)])
+def test_row_parts_cover_each_cell_once_and_halve_the_last_rows(gh, gw, workers):
+    from inss_geo.synthesis import _row_parts
+
+    parts = _row_parts(gh, gw, workers)
+    covered = np.zeros((gh, gw), int)
+    for g0, g1, c0, c1 in parts:
+        covered[g0:g1, c0:c1] += 1
+    assert (covered == 1).all()
+    assert all(g1 == g0 + 1 for g0, g1, _, _ in parts)  # a cell row at most: its intermediates stay small
+    halves = [p for p in parts if p[3] - p[2] < gw]
+    assert len(halves) == (0 if gw == 1 else 2 * min(gh, workers))
+    assert parts[len(parts) - len(halves):] == halves  # the small tasks come last
 
 
 def test_progress_json_reports_the_block_workers_cpu_per_part(tmp_path, model, rgb, restore_threads):
