@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import rasterio
@@ -37,7 +38,6 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.windows import Window
 from tqdm import tqdm
 
-from .aoi import AreaOfInterest, parse_bbox, parse_crs, read_geometry, to_raster
 from .atomic import remove_abandoned, temp_prefix
 from .checkpoint import load_checkpoint
 from .errors import ConfigError, InputFileError, InssGeoError, OutputError
@@ -51,6 +51,9 @@ from .stitching import Stitcher
 from .tiling import make_grid
 from .top_k import top_k_block, top_k_planes
 from .workers import Workers
+
+if TYPE_CHECKING:
+    from .aoi import AreaOfInterest
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +161,8 @@ def _frame(src, opts: SynthesisOptions) -> _Frame:
         raise ConfigError("give either --aoi or --bbox, not both")
     if not (opts.aoi or opts.bbox):
         return _Frame(Window(0, 0, src.width, src.height), src.transform, src.crs, None)
+    from .aoi import parse_bbox, parse_crs, read_geometry, to_raster  # pyproj and shapely: 0.1 s, only when asked for
+
     geometry, named = read_geometry(opts.aoi) if opts.aoi else (parse_bbox(opts.bbox), None)
     crs = parse_crs(named, "--aoi (its crs member)") if named else parse_crs(opts.aoi_crs, "--aoi-crs" if opts.aoi else "--bbox-crs")
     area = to_raster(geometry, crs, src.crs, src.transform, src.width, src.height)
