@@ -7,6 +7,7 @@ never leaves a file that looks finished.
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import shutil
@@ -24,6 +25,7 @@ from rasterio.windows import Window
 
 from .atomic import temp_prefix
 from .errors import ConfigError, OutputError
+from .row_buffer import RowBuffer
 
 #: Output extensions -> GDAL driver (COG is written as GTiff, then copied by GDAL's COG driver).
 FORMATS = {".envi": "ENVI", ".img": "ENVI", ".bsq": "ENVI", ".bil": "ENVI", ".bip": "ENVI", ".dat": "ENVI",
@@ -34,6 +36,9 @@ FORMATS = {".envi": "ENVI", ".img": "ENVI", ".bsq": "ENVI", ".bil": "ENVI", ".bi
 #: the process's memory) until the map is dropped, and in BIL or BSQ every row of every band
 #: touches its own page, so a whole 384-row, 224-band block would map 350 MB
 ROWS_PER_MAP = 16
+#: the most memory a BIL or BIP ENVI file's row of blocks may take to be gathered and written
+#: in one go (:mod:`row_buffer`); wider rasters go through the page cache block by block
+ROW_BUFFER_BYTES = 1 << 30
 
 
 def output_format(path: str | Path, fmt: str | None) -> str:
@@ -81,6 +86,9 @@ class OutputRaster:
         tags: Dataset metadata.
         scales: Per-band gain (physical = stored * gain).
         block: GeoTIFF tile size; best the size of the windows that will be written.
+        tallest_block: The most lines a window written will have; given, a BIL or BIP ENVI
+            raster gathers each row of windows in memory and writes it in one go, if that
+            takes at most ``ROW_BUFFER_BYTES`` (windows must then come in rows, top to bottom).
     """
 
     def __init__(
@@ -96,6 +104,7 @@ class OutputRaster:
         tags: dict[str, str] | None = None,
         scales: list[float] | None = None,
         block: int = 256,
+        tallest_block: int = 0,
     ) -> None:
         self.final = Path(path)
         self.nodata = profile.get("nodata")  #: what marks a pixel with no value, as the profile declares
@@ -110,7 +119,7 @@ class OutputRaster:
             else:  # blocks the size of the windows written: each write fills whole tiles
                 opts.update(driver="GTiff", tiled=True, blockxsize=block, blockysize=block, BIGTIFF="IF_SAFER",
                             interleave="pixel" if profile["count"] < 1000 else "band")
-            self._raw = None
+            self._raw = self._rows = None
             try:
                 with warnings.catch_warnings():  # an input without CRS was already reported
                     warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -140,17 +149,25 @@ class OutputRaster:
                     os.posix_fallocate(self._raw.fileno(), 0, size)
                 else:  # macOS, Windows: a sparse file
                     self._raw.truncate(size)
+                line = self._layout[1:]
+                if (interleave != "bsq" and hasattr(os, "pwrite")
+                        and 0 < tallest_block * math.prod(line) * self._dtype.itemsize <= ROW_BUFFER_BYTES):
+                    self._rows = RowBuffer(self.tmp, interleave, line, self._dtype, tallest_block)
         except BaseException:
             self.abort()  # nothing of a half-opened output stays behind
             raise
 
     def write(self, data: np.ndarray, row: int, col: int) -> None:
-        """Write (bands, h, w) at pixel (row, col).
+        """Write (bands, h, w) at pixel (row, col): into the row buffer, if there is one and the
+        window fits, or else through the page cache.
 
-        The first write of each new row of blocks first releases the cached pages of the rows
-        above it (``_release_cache``), so the memory those pages free is what this row's new
-        pages then reuse (see there).
+        There, the first write of each new row of blocks first releases the cached pages of the
+        rows above it (``_release_cache``), so the memory those pages free is what this row's
+        new pages then reuse (see there).
         """
+        if self._rows is not None and data.shape[1] <= self._rows.lines:
+            self._rows.put(data, row, col)
+            return
         if row > self._released:
             self._released = row
             self._release_cache(row)
@@ -227,6 +244,9 @@ class OutputRaster:
     def commit(self) -> Path:
         """Close, convert to COG if asked, and move the files into place."""
         self.ds.close()
+        if self._rows is not None:
+            self._rows.flush()
+            self._rows.close()
         if self._raw is not None:
             self._raw.close()
         src = self.tmp
@@ -253,6 +273,8 @@ class OutputRaster:
         ds = getattr(self, "ds", None)
         if ds is not None and not ds.closed:
             ds.close()
+        if getattr(self, "_rows", None) is not None:
+            self._rows.close()
         if getattr(self, "_raw", None) is not None:
             self._raw.close()
         shutil.rmtree(self._tmpdir, ignore_errors=True)

@@ -250,14 +250,16 @@ class _Outputs:
                                                "t": [round(float(v), 6) for v in model.t.clamp_min(0).detach().cpu()]})}
             # tens of thousands of bands: no per-band names (GDAL rewrites its aux file per name)
             # (as a GeoTIFF: its blocks, stride / D, are below the format's 16-pixel tile minimum)
-            self.phi = self._open(opts.mixing, None, grid, [], interleave="bip", tags=tags, block=256)
+            self.phi = self._open(opts.mixing, None, grid, [], interleave="bip", tags=tags, block=256,
+                                  tallest_block=math.ceil(opts.tile / d))
             self.orders = self._open(orders_path(opts.mixing), None, {**base, "count": model.config.order - 1, "dtype": "float32",
                                                          "nodata": -1.0},
                                      [f"order_{k}_rel_norm" for k in range(2, model.config.order + 1)],
                                      tags={"inss_layout": "band k-1: ||e^k|| / ||l|| per pixel (k = 2..order)"})
 
     def _open(self, path, fmt, profile, names, **kw) -> OutputRaster:
-        kw.setdefault("block", self.opts.tile - self.opts.overlap)  # the blocks the stitcher finishes
+        kw.setdefault("block", self.opts.tile - self.opts.overlap)  # the blocks the stitcher finishes ...
+        kw.setdefault("tallest_block", self.opts.tile)  # ... the last row's reaching the padded edge
         raster = OutputRaster(path, output_format(path, fmt), profile, names, interleave=kw.pop("interleave", self.opts.interleave), **kw)
         self.rasters.append(raster)
         return raster

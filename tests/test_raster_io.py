@@ -2,7 +2,9 @@ import os
 
 import numpy as np
 import pytest
+import rasterio
 
+from inss_geo import raster_io
 from inss_geo.raster_io import BackgroundWriter, OutputRaster
 
 
@@ -33,3 +35,19 @@ def test_cached_pages_are_released_once_per_row_of_blocks_before_its_first_write
     line = bands * width * 2  # one BIL row of every band, int16
     assert events == [("write", 0, 0), ("write", 0, 4), ("release", 0, block * line), ("write", 4, 0), ("write", 4, 4)]
     raster.commit()
+
+
+@pytest.mark.parametrize("limit, buffered", [(1 << 30, True), (4 * 6 * 3 * 2 - 1, False)])
+def test_rows_of_blocks_are_gathered_in_memory_when_they_fit(tmp_path, monkeypatch, limit, buffered):
+    bands, height, width, block = 3, 10, 6, 4  # rows of 4, 4 and 2 lines
+    monkeypatch.setattr(raster_io, "ROW_BUFFER_BYTES", limit)
+    cube = np.random.default_rng(0).integers(-999, 999, (bands, height, width), dtype=np.int16)
+    raster = OutputRaster(tmp_path / "x.envi", "ENVI", {"width": width, "height": height, "count": bands,
+                                                       "dtype": "int16", "crs": None, "nodata": -1000}, [],
+                          tallest_block=block)
+    assert (raster._rows is not None) == buffered
+    for row in range(0, height, block):
+        for col in (0, block):
+            raster.write(np.ascontiguousarray(cube[:, row : row + block, col : col + block]), row, col)
+    with rasterio.open(raster.commit()) as ds:
+        assert np.array_equal(ds.read(), cube)
