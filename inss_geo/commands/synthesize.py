@@ -9,6 +9,10 @@ import click
 
 from .options import device_opt
 
+#: heap touched ahead of synthesis (``allocator.warm_heap``): at 0.3 GB/s about what the import
+#: of torch leaves time for
+WARM_BYTES = 768 << 20
+
 
 def _rgb_bands(ctx, param, value):
     if value is None:
@@ -59,13 +63,15 @@ def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance
 
     Example: inss-geo synthesize scene.tif -o out.envi --abundance ab.tif --mixing mix.envi
     """
+    from ..allocator import keep_freed_memory, warm_heap
+
+    keep_freed_memory()  # process-wide choices, so the command's and not the library's
+    warm_heap(WARM_BYTES)  # while torch is imported
     import torch
 
-    from ..allocator import keep_freed_memory
     from ..synthesis import StageClock, SynthesisOptions
     from ..synthesis import synthesize as run
 
-    keep_freed_memory()  # a process-wide choice, so the command's and not the library's
     # --precision alone decides how the products round: torch lets cuDNN's fp32 convolutions run
     # in TF32 (10-bit mantissas) unless told not to
     torch.backends.cudnn.allow_tf32 = False
