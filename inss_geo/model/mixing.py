@@ -332,8 +332,10 @@ def _products_library(library: torch.Tensor, t: torch.Tensor, dtype: torch.dtype
 def _store(target: torch.Tensor, x: torch.Tensor, d: int) -> None:
     """Copy a chunk's x (cells * D*D, K), pixel-major by cell, into ``target`` (K, D, cells, D), a
     stretch of a band-major block, through a permuted view of x; into an integer target x is
-    rounded and clamped first (in place: x is used up)."""
+    rounded and clamped first (in place: x is used up), then cast in its own order, so the
+    strided copy moves the narrower integers (``python bench/store_layout.py``: 0.92-1.06
+    against 1.04-1.12 ms median for a 12-cell chunk into int16, rounding included)."""
     if not target.is_floating_point():
         info = torch.iinfo(target.dtype)
-        x = x.round_().clamp_(info.min + 1, info.max)
+        x = x.round_().clamp_(info.min + 1, info.max).to(target.dtype)
     target.copy_(x.view(target.shape[2], d, d, -1).permute(3, 1, 0, 2))
