@@ -24,7 +24,8 @@ DIRECT_ALIGN = 4096
 
 class RowBuffer:
     """Gathers the blocks of one row of blocks of a BIL or BIP raw file and writes the row when
-    the next row starts (:meth:`put`) or at :meth:`flush`.
+    the next row starts (:meth:`put`) or at :meth:`flush`. The blocks of a row must together
+    cover its width once, or the flush refuses to write it.
 
     Args:
         path: The raw file, already at its full size.
@@ -38,11 +39,17 @@ class RowBuffer:
                  lines: int) -> None:
         self.interleave, self.line, self.dtype, self.lines = interleave, line, dtype, lines
         self.line_bytes = line[0] * line[1] * dtype.itemsize
+        self.width = line[1] if interleave == "bil" else line[0]
         self._memory: np.ndarray | None = None  # taken at the first block
         self._fd = os.open(path, os.O_WRONLY)
-        self._direct = _open_direct(path)
+        try:
+            self._direct = _open_direct(path)
+        except OSError:
+            os.close(self._fd)
+            raise
         self._row = -1  # the first line of the row held (-1: none)
         self._rows = np.empty((0, *line), dtype)
+        self._columns = 0  # how many of the row's columns its blocks have filled
 
     def put(self, data: np.ndarray, row: int, col: int) -> None:
         """Copy a block (bands, h, w) at pixel (row, col) in; a new ``row`` writes the one held first."""
@@ -50,6 +57,7 @@ class RowBuffer:
             self.flush()
             self._start(row, data.shape[1])
         h, w = data.shape[1:]
+        self._columns += w
         if self.interleave == "bil":  # (lines, bands, width)
             self._rows[:h, :, col : col + w] = data.transpose(1, 0, 2)
         else:  # bip: (lines, width, bands)
@@ -60,6 +68,8 @@ class RowBuffer:
         page cache."""
         if self._row < 0:
             return
+        if self._columns != self.width:  # what the blocks left out would be whatever memory held
+            raise ValueError(f"the row of blocks at line {self._row} has {self._columns} of {self.width} columns")
         offset, size = self._row * self.line_bytes, len(self._rows) * self.line_bytes
         data = memoryview(self._memory[offset % DIRECT_ALIGN :][:size])  # aligned where the file is
         head = min(size, -offset % DIRECT_ALIGN)
@@ -93,7 +103,7 @@ class RowBuffer:
             heap = np.empty(self.lines * self.line_bytes + 2 * DIRECT_ALIGN, np.uint8)
             self._memory = heap[-heap.ctypes.data % DIRECT_ALIGN :]  # starts on an aligned address
         start = row * self.line_bytes % DIRECT_ALIGN
-        self._row = row
+        self._row, self._columns = row, 0
         self._rows = self._memory[start : start + lines * self.line_bytes].view(self.dtype).reshape(lines, *self.line)
 
 

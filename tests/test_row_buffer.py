@@ -83,3 +83,14 @@ def test_a_block_taller_than_the_buffer_is_refused(tmp_path):
     with pytest.raises(ValueError, match="8 lines"):
         rows.put(np.zeros((2, 8, 4), np.int16), 0, 0)
     rows.close()
+
+
+def test_a_row_of_blocks_that_misses_columns_is_not_written(tmp_path):
+    path = tmp_path / "x.raw"
+    path.write_bytes(bytes(2 * 8 * 6 * 2))
+    rows = RowBuffer(path, "bil", (2, 6), np.dtype("<i2"), lines=4)
+    rows.put(np.ones((2, 4, 4), np.int16), 0, 0)  # columns 0-3 of 6
+    with pytest.raises(ValueError, match="4 of 6 columns"):
+        rows.put(np.ones((2, 4, 6), np.int16), 4, 0)
+    rows.close()
+    assert path.read_bytes() == bytes(2 * 8 * 6 * 2)
