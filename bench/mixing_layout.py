@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 
 import torch
 
 from inss_geo.checkpoint import load_checkpoint
 from inss_geo.synthesis import default_model_path
+from measure import interleaved_ms  # bench/ is on sys.path when this runs as a script
 
 
 def main() -> None:
@@ -37,18 +36,12 @@ def main() -> None:
     library_t = library.T.contiguous()
     ways = {"band_major": lambda: library @ x.T, "pixel_major": lambda: x @ library.T,
             "pixel_major_contiguous": lambda: x @ library_t}
-    times: dict[str, list[float]] = {k: [] for k in ways}
-    for _ in range(args.repeats):
-        for name, fn in ways.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
     flops = 2 * x.shape[0] * library.shape[0] * library.shape[1]
+    times = interleaved_ms(ways, args.repeats)
+    for t in times.values():
+        t["gflops_at_median"] = round(flops / t["median_ms"] / 1e6, 1)
     print(json.dumps({"pixels": x.shape[0], "K": library.shape[0], "N": library.shape[1], "threads": torch.get_num_threads(),
-                      **{name: {"min_ms": round(min(t) * 1e3, 3), "median_ms": round(statistics.median(t) * 1e3, 3),
-                                "gflops_at_median": round(flops / statistics.median(t) / 1e9, 1)}
-                         for name, t in times.items()}}))
-
+                      **times}))
 
 if __name__ == "__main__":
     main()

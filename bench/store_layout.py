@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
-
 import torch
 
 from inss_geo.model.mixing import _store
+from measure import interleaved_ms  # bench/ is on sys.path when this runs as a script
 
 D, K = 16, 224
 
@@ -38,16 +36,7 @@ def main() -> None:
     block = torch.empty(K, D, 2 * args.cells, D, dtype=torch.int16)  # a row of two chunks
     target = block[:, :, : args.cells]
     ways = {"cast_in_copy": lambda: cast_in_copy(target, x.clone()), "cast_then_copy": lambda: _store(target, x.clone(), D)}
-    times: dict[str, list[float]] = {k: [] for k in ways}
-    for _ in range(args.repeats):
-        for name, fn in ways.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    print(json.dumps({"cells": args.cells, **{name: {"min_ms": round(min(t) * 1e3, 3),
-                                                     "median_ms": round(statistics.median(t) * 1e3, 3)}
-                                              for name, t in times.items()}}))
-
+    print(json.dumps({"cells": args.cells, **interleaved_ms(ways, args.repeats)}))
 
 if __name__ == "__main__":
     main()

@@ -13,14 +13,14 @@ once. Prints the minimum and median milliseconds of each, interleaved, with the 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import statistics
-import time
 
 import torch
 
 from inss_geo.checkpoint import load_checkpoint
 from inss_geo.synthesis import default_model_path
+from measure import interleaved_ms  # bench/ is on sys.path when this runs as a script
 
 
 @torch.no_grad()
@@ -35,17 +35,9 @@ def main() -> None:
     transform = model.transform
     hidden = torch.rand(1, args.cells, transform.out.in_channels, generator=torch.Generator().manual_seed(0))
     ways = {"to_params": transform.to_params, "frozen_to_params": transform.frozen_to_params()}
-    times: dict[str, list[float]] = {k: [] for k in ways}
-    for _ in range(args.repeats):
-        for name, fn in ways.items():
-            t0 = time.perf_counter()
-            fn(hidden)
-            times[name].append(time.perf_counter() - t0)
     print(json.dumps({"cells": args.cells, "width": transform.out.in_channels, "P": transform.out.out_channels,
                       "threads": torch.get_num_threads(),
-                      **{name: {"min_ms": round(min(t) * 1e3, 3), "median_ms": round(statistics.median(t) * 1e3, 3)}
-                         for name, t in times.items()}}))
-
+                      **interleaved_ms({name: functools.partial(fn, hidden) for name, fn in ways.items()}, args.repeats)}))
 
 if __name__ == "__main__":
     main()
