@@ -149,10 +149,10 @@ class OutputRaster:
                     os.posix_fallocate(self._raw.fileno(), 0, size)
                 else:  # macOS, Windows: a sparse file
                     self._raw.truncate(size)
-                line = self._layout[1:]
+                line, lines = self._layout[1:], min(tallest_block, h)  # (a raster shorter than a block)
                 if (interleave != "bsq" and hasattr(os, "pwrite")
-                        and 0 < tallest_block * math.prod(line) * self._dtype.itemsize <= ROW_BUFFER_BYTES):
-                    self._rows = RowBuffer(self.tmp, interleave, line, self._dtype, tallest_block)
+                        and 0 < lines * math.prod(line) * self._dtype.itemsize <= ROW_BUFFER_BYTES):
+                    self._rows = RowBuffer(self.tmp, interleave, line, self._dtype, lines)
         except BaseException:
             self.abort()  # nothing of a half-opened output stays behind
             raise

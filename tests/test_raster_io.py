@@ -51,3 +51,10 @@ def test_rows_of_blocks_are_gathered_in_memory_when_they_fit(tmp_path, monkeypat
             raster.write(np.ascontiguousarray(cube[:, row : row + block, col : col + block]), row, col)
     with rasterio.open(raster.commit()) as ds:
         assert np.array_equal(ds.read(), cube)
+
+
+def test_the_row_buffer_holds_no_more_lines_than_the_raster_has(tmp_path):
+    raster = OutputRaster(tmp_path / "x.envi", "ENVI", {"width": 6, "height": 10, "count": 3, "dtype": "int16",
+                                                       "crs": None, "nodata": -1000}, [], tallest_block=512)
+    assert raster._rows.lines == 10
+    raster.abort()
