@@ -1,6 +1,6 @@
 """Where the mixing's time goes: torch's profiler on ``mix_block`` over real cell rows, one thread.
 
-Usage: python bench/mixing_steps.py [--repeats 3]
+Usage: python bench/mixing_steps.py [--repeats 3] [--flush-denormal]
 
 Input: the default model's abundances and mixing parameters for the bundled 384 x 384 NAIP
 example, mixed one cell row at a time into an int16 block, as synthesis's workers do (no
@@ -30,7 +30,9 @@ PRODUCTS = {"aten::mm", "aten::bmm", "aten::baddbmm"}
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--flush-denormal", action="store_true", help="as inss-geo synthesize runs (FTZ/DAZ)")
     args = ap.parse_args()
+    torch.set_flush_denormal(args.flush_denormal)
     model, _ = load_checkpoint(default_model_path())
     d = model.config.downscale
     abundance, phi = predict_example(model)

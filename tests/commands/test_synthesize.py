@@ -1,9 +1,13 @@
 """``inss-geo synthesize`` on a small georeferenced RGB raster with a tiny trained model."""
 
+import platform
+import threading
+
 import numpy as np
 import pytest
 import rasterio
 import spectral.io.envi as envi
+import torch
 from click.testing import CliRunner
 from rasterio.transform import from_origin
 
@@ -292,3 +296,23 @@ def test_fp32_convolutions_are_not_rounded_to_tf32(tmp_path, model, rgb, monkeyp
     monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
     _synthesize(rgb, tmp_path / "out.tif", model)
     assert torch.backends.cudnn.allow_tf32 is False
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="FTZ and DAZ are x86's MXCSR flags")
+def test_synthesis_threads_flush_denormals_to_zero(tmp_path, model, rgb, monkeypatch):
+    """The mixing's saturated sigmoids make denormal intermediates, slow on x86; the command
+    flushes them on every thread synthesis starts (threads inherit the setting)."""
+    from inss_geo import synthesis
+
+    seen, run = [], synthesis.synthesize
+
+    def spy(*args, **kwargs):
+        thread = threading.Thread(target=lambda: seen.append(float(torch.tensor([1e-30]) * 1e-10)))
+        thread.start()
+        thread.join()
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(synthesis, "synthesize", spy)
+    res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(tmp_path / "hsi.envi"), "--model", model])
+    assert res.exit_code == 0, res.output
+    assert seen == [0.0]  # 1e-40 is a float32 denormal
