@@ -28,6 +28,8 @@ GROUP = 5
 CHUNK_PIXELS = 8192
 #: the low mantissa bits of a float32 widened to float64, which are zero (see ``_keyed``)
 COLUMN_MASK = 2**29 - 1
+#: the smallest normal float64, 2^-1022
+SMALLEST_NORMAL = float(torch.finfo(torch.float64).tiny)
 
 
 def largest(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -59,9 +61,15 @@ def _keyed(x: torch.Tensor) -> torch.Tensor:
     A float32 widened to float64 has its low 29 mantissa bits zero, and setting them moves the
     value by less than a float32 step, so distinct values keep their order (equal ones are
     ordered by column): one max of the keys gives a row's largest value and where it is.
+
+    A zero's key would be its column alone, a float64 denormal, which a thread that treats
+    denormal inputs as zero (DAZ: ``inss-geo synthesize`` sets it) compares as 0, column lost:
+    adding the smallest normal float64 first makes zeros that and leaves every other widened
+    float32 as it was (far below half its last place).
     """
     columns = torch.arange(x.shape[-1], dtype=torch.int64, device=x.device)
-    return x.to(torch.float64).view(torch.int64).bitwise_or_(columns).view(torch.float64)
+    widened = x.to(torch.float64).add_(SMALLEST_NORMAL)
+    return widened.view(torch.int64).bitwise_or_(columns).view(torch.float64)
 
 
 def _extract(keys: torch.Tensor, k: int) -> torch.Tensor:

@@ -76,3 +76,16 @@ def test_planes_match_the_block_layout():
     planes = top_k_planes(x, 8)
     assert planes.shape == (16, 7, 9) and planes.dtype == torch.float32
     np.testing.assert_array_equal(planes.numpy(), expected)
+
+
+def test_zeros_keep_their_columns_where_denormals_are_flushed():
+    """``inss-geo synthesize`` treats denormal inputs as zero (DAZ); a zero's key must not be one."""
+    x = torch.zeros(10, 345)
+    x[:, 50] = 1.0
+    torch.set_flush_denormal(True)
+    try:
+        values, idx = largest(x, 8)
+    finally:
+        torch.set_flush_denormal(False)
+    assert all(len(set(row.tolist())) == 8 for row in idx)
+    assert torch.equal(x.gather(1, idx), values) and (idx[:, 0] == 50).all()
