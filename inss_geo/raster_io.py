@@ -158,14 +158,14 @@ class OutputRaster:
             raise
 
     def write(self, data: np.ndarray, row: int, col: int) -> None:
-        """Write (bands, h, w) at pixel (row, col): into the row buffer, if there is one and the
-        window fits, or else through the page cache.
+        """Write (bands, h, w) at pixel (row, col): into the row buffer, if there is one, or else
+        through the page cache.
 
         There, the first write of each new row of blocks first releases the cached pages of the
         rows above it (``_release_cache``), so the memory those pages free is what this row's
         new pages then reuse (see there).
         """
-        if self._rows is not None and data.shape[1] <= self._rows.lines:
+        if self._rows is not None:
             self._rows.put(data, row, col)
             return
         if row > self._released:

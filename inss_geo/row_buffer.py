@@ -47,13 +47,13 @@ class RowBuffer:
         except OSError:
             os.close(self._fd)
             raise
-        self._row = -1  # the first line of the row held (-1: none)
-        self._rows = np.empty((0, *line), dtype)
+        self._row = 0  # the first line of the row held ...
+        self._rows: np.ndarray | None = None  # ... and its lines (None: none held)
         self._columns = 0  # how many of the row's columns its blocks have filled
 
     def put(self, data: np.ndarray, row: int, col: int) -> None:
         """Copy a block (bands, h, w) at pixel (row, col) in; a new ``row`` writes the one held first."""
-        if row != self._row:
+        if self._rows is None or row != self._row:
             self.flush()
             self._start(row, data.shape[1])
         h, w = data.shape[1:]
@@ -66,14 +66,14 @@ class RowBuffer:
     def flush(self) -> None:
         """Write the row held, if any: the aligned middle with ``O_DIRECT``, the ends through the
         page cache."""
-        if self._row < 0:
+        if self._rows is None:
             return
         if self._columns != self.width:  # what the blocks left out would be whatever memory held
             raise ValueError(f"the row of blocks at line {self._row} has {self._columns} of {self.width} columns")
-        offset, size = self._row * self.line_bytes, len(self._rows) * self.line_bytes
-        data = memoryview(self._memory[offset % DIRECT_ALIGN :][:size])  # aligned where the file is
-        head = min(size, -offset % DIRECT_ALIGN)
-        body = (size - head) // DIRECT_ALIGN * DIRECT_ALIGN
+        offset = self._row * self.line_bytes
+        data = memoryview(self._rows).cast("B")  # its address is aligned where the file's offset is
+        head = min(len(data), -offset % DIRECT_ALIGN)
+        body = (len(data) - head) // DIRECT_ALIGN * DIRECT_ALIGN
         _write_all(self._fd, data[:head], offset)
         if self._direct is not None:
             try:
@@ -86,15 +86,14 @@ class RowBuffer:
         if self._direct is None:
             _write_all(self._fd, data[head : head + body], offset + head)
         _write_all(self._fd, data[head + body :], offset + head + body)
-        self._row = -1
+        self._rows = None
 
     def close(self) -> None:
         """Release the file (what is held and not flushed is dropped)."""
         for fd in (self._fd, self._direct):
             if fd is not None:
                 os.close(fd)
-        self._fd = self._direct = self._memory = None
-        self._row = -1
+        self._fd = self._direct = self._memory = self._rows = None
 
     def _start(self, row: int, lines: int) -> None:
         if lines > self.lines:
