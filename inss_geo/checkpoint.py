@@ -19,14 +19,15 @@ from .atomic import atomic_path, remove_abandoned
 from .errors import CheckpointError, InputFileError, SensorMismatchError
 from .model import INSS, ModelConfig
 from .model.config import config_from_dict
+from .ridge import RidgeModel
 from .sensors import Sensor
 
 FORMAT = "inss-geo-checkpoint"
-VERSION = 1
+VERSION = 2  # 2: standardised RGB input, path radiance, z normalised by the library size
 
 
 def build_contract(
-    config: ModelConfig,
+    config: ModelConfig | None,
     sensor: Sensor,
     names: tuple[str, ...],
     chapters: tuple[str, ...],
@@ -38,9 +39,10 @@ def build_contract(
     training: dict | None = None,
     metrics: dict | None = None,
 ) -> dict:
-    """The JSON-able description stored beside the weights."""
+    """The JSON-able description stored beside the weights; ``config`` None for a ridge baseline."""
     return {
-        "architecture": asdict(config),
+        "method": "inss" if config is not None else "ridge",
+        "architecture": asdict(config) if config is not None else {"features": "quadratic in standardised RGB"},
         "library": {"n_spectra": len(names), "names": list(names), "chapters": list(chapters)},
         "sensor": sensor.to_config(),
         "data": {
@@ -55,13 +57,13 @@ def build_contract(
     }
 
 
-def save_checkpoint(path: str | Path, model: INSS, contract: dict, extra: dict | None = None) -> Path:
+def save_checkpoint(path: str | Path, model: torch.nn.Module, contract: dict, extra: dict | None = None) -> Path:
     """Atomically write weights + contract (+ optional training state) to ``path``."""
     payload = {
         "format": FORMAT,
         "version": VERSION,
         "contract": json.dumps(contract),
-        "state_dict": model.state_dict(),
+        "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},  # loads anywhere
     }
     if extra:
         payload["training_state"] = extra
@@ -90,19 +92,27 @@ def read_checkpoint(path: str | Path) -> dict:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an inss-geo checkpoint (no '{FORMAT}' marker)")
     if payload.get("version") != VERSION:
-        raise CheckpointError(f"{path}: checkpoint version {payload.get('version')} is not supported (need {VERSION})")
+        raise CheckpointError(f"{path}: checkpoint version {payload.get('version')} is not supported (need {VERSION}; "
+                              "models of earlier versions must be retrained with this one)")
     return payload
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[INSS, dict]:
-    """The model (eval mode, on ``device``) and its contract."""
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[INSS | RidgeModel, dict]:
+    """The model (eval mode, on ``device``) and its contract: INSS, or the ridge baseline."""
     payload = read_checkpoint(path)
     try:
         contract = json.loads(payload["contract"])
+        if contract.get("method") == "ridge":
+            state = payload["state_dict"]
+            model = RidgeModel(state["coef"], state["rgb_mean"], state["rgb_std"])
+            model.load_state_dict(state)
+            if model.coef.shape[1] != len(contract["sensor"]["wavelengths_nm"]):
+                raise ValueError("coefficients do not match the sensor's channels")
+            return model.to(device).eval(), contract
         config = config_from_dict(contract["architecture"])
         state = payload["state_dict"]
         library = state["library"]
-        model = INSS(config, library, state["t"])
+        model = INSS(config, library, state["t"], rgb=tuple(contract["sensor"]["rgb"]))
         model.load_state_dict(state)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{path}: checkpoint is incomplete or inconsistent ({exc})") from None

@@ -10,13 +10,14 @@ import torch
 import torch.nn.functional as F
 
 from .model import INSS, Synthesis
+from .ridge import RidgeModel
 
 
 @torch.no_grad()
 def synthesize_rgb(model: INSS, rgb: torch.Tensor) -> Synthesis:
     """Synthesize from normalised RGB (B, 3, H, W) of any size.
 
-    The input is reflect-padded on the bottom/right to the model's multiple (64) and every
+    The input is reflect-padded on the bottom/right to the model's multiple (2^stages) and every
     output is cropped back, so pixel (y, x) of the output belongs to pixel (y, x) of the input.
     """
     m = model.config.multiple
@@ -42,7 +43,11 @@ def synthesize_rgb(model: INSS, rgb: torch.Tensor) -> Synthesis:
     )
 
 
-def synthesize_cube(model: INSS, cube_norm: np.ndarray, rgb: tuple[int, int, int], device: torch.device) -> np.ndarray:
-    """Synthesize a full cube (K, H, W) from the RGB channels of a normalised cube (K, H, W)."""
+@torch.no_grad()
+def synthesize_cube(model: INSS | RidgeModel, cube_norm: np.ndarray, rgb: tuple[int, int, int],
+                    device: torch.device) -> np.ndarray:
+    """Synthesize a full cube (K, H, W) from the RGB channels of a normalised cube (K, H, W),
+    with INSS or the ridge baseline."""
     x = torch.from_numpy(np.ascontiguousarray(cube_norm[list(rgb)]))[None].to(device)
-    return synthesize_rgb(model, x).hsi[0].float().cpu().numpy()
+    hsi = model(x) if isinstance(model, RidgeModel) else synthesize_rgb(model, x).hsi
+    return hsi[0].float().cpu().numpy()

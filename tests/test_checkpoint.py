@@ -12,7 +12,7 @@ from inss_geo.sensors import aviris_classic
 @pytest.fixture
 def saved(tmp_path, library):
     config = build_config("small", widths=(4, 4, 8, 8, 8, 8), order=2)
-    model = INSS(config, torch.from_numpy(library.spectra).T, torch.ones(24)).eval()
+    model = INSS(config, torch.from_numpy(library.spectra).T, torch.ones(24), rgb=library.sensor.rgb).eval()
     contract = build_contract(config, library.sensor, library.names, library.chapters, domain="radiance",
                               data_scale=4095.0, band_weights=[1 / 24] * 24)
     path = save_checkpoint(tmp_path / "m.pt", model, contract)

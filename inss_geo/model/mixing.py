@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .rgb_projection import RGBProjection
+
 
 #: cells of one row :meth:`NeuralMixing.mix_block` mixes at a time on the CPU: their intermediates
 #: stay in cache
@@ -26,18 +28,23 @@ CELLS_PER_CHUNK = 16
 class FeatureTransform(nn.Module):
     """T: decoder feature (B, C_f, h, w) -> MLP parameter grid phi (B, P, h, w).
 
-    A reflection-padded 3x3 convolution (64 channels) and a 1x1 convolution. The 1x1 bias holds
-    a standard MLP initialisation and its weights start small (SIREN-style), so training starts
-    from one shared, non-degenerate mixing MLP that T then learns to vary across space.
+    A reflection-padded 3x3 convolution (64 channels) and a 1x1 convolution. The 1x1 layer
+    starts at N(0, 0.002) weights and zero bias, as in the authors' code: every mixing MLP
+    starts near zero, so z = R h2 / N is near 0, the orders' tanh is in its linear range and
+    the model starts as the linear mixture model with live gradients. (A full MLP
+    initialisation in the bias put z in tanh's flat tails from step 0, and the orders never
+    learned.)
     """
 
-    def __init__(self, c_in: int, width: int, n_params: int, base: torch.Tensor) -> None:
+    #: standard deviation of the 1x1 layer's initial weights
+    INIT_STD = 0.002
+
+    def __init__(self, c_in: int, width: int, n_params: int) -> None:
         super().__init__()
         self.conv = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(c_in, width, 3), nn.LeakyReLU(0.2))
         self.out = nn.Conv2d(width, n_params, 1)
-        with torch.no_grad():
-            self.out.weight.mul_(1e-2)
-            self.out.bias.copy_(base)
+        nn.init.normal_(self.out.weight, std=self.INIT_STD)
+        nn.init.zeros_(self.out.bias)
 
     def forward(self, feature: torch.Tensor) -> torch.Tensor:
         """feature: (B, C_f, h, w) -> phi: (B, P, h, w), a channels-last view."""
@@ -84,9 +91,14 @@ def positional_encoding(downscale: int, device: torch.device, dtype: torch.dtype
 class NeuralMixing(nn.Module):
     """N: per-pixel nonlinear mixing on top of the linear mixture (Eq. 4-5).
 
-    For order k >= 2, M^k_p = scale * tanh(R h2), h2 = lrelu(W2 h1 + b2),
+    For order k >= 2, M^k_p = scale * tanh(R h2 / N), h2 = lrelu(W2 h1 + b2),
     h1 = lrelu(W1 [A_p, E_p] + b1), with (W1, b1, W2, b2) taken from phi at p's cell; R is the
-    library matrix (fixed). e^1 = l = t * (R A_p), e^k = e^{k-1} * M^k_p, s = sum_k e^k.
+    library matrix (fixed, K x N). e^1 = l = t * (R A_p), e^k = e^{k-1} * M^k_p, s = sum_k e^k.
+
+    Deviation from the paper (Eq. 5 has tanh(R h2)): R h2 sums N all-positive library
+    columns, so its scale grows with the library size and, for the 345-spectrum library, put
+    the tanh in saturation where its gradient is 0. Dividing by N makes z a mean over the
+    library, whatever its size.
     """
 
     def __init__(self, n_spectra: int, downscale: int, order: int, hidden: int, output_scale: float) -> None:
@@ -105,16 +117,6 @@ class NeuralMixing(nn.Module):
     def n_params(self) -> int:
         """Length of phi: parameters of the order-2..k MLPs."""
         return self.params_per_order * (self.order - 1)
-
-    def base_parameters(self, generator: torch.Generator | None = None) -> torch.Tensor:
-        """A standard (Kaiming-uniform) initialisation of every order's MLP, flattened (P,)."""
-        fan_ins = (self.n_in, self.n_in, self.hidden, self.hidden)  # per entry of self.shapes
-        chunks = []
-        for _ in range(self.order - 1):
-            for shape, fan_in in zip(self.shapes, fan_ins, strict=True):
-                bound = 1.0 / math.sqrt(fan_in)
-                chunks.append((torch.rand(math.prod(shape), generator=generator) * 2 - 1) * bound)
-        return torch.cat(chunks) if chunks else torch.zeros(0)
 
     def forward(
         self, abundance: torch.Tensor, phi: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor
@@ -160,7 +162,7 @@ class NeuralMixing(nn.Module):
 
     def _terms(self, a: torch.Tensor, params: torch.Tensor | None, scaled: torch.Tensor, library_t: torch.Tensor
                ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-        """:meth:`mix_cells` with ``(t * R)^T`` and R^T already in a's dtype (:func:`_products_library`)."""
+        """:meth:`mix_cells` with ``(t * R)^T`` and R^T / N already in a's dtype (:func:`_products_library`)."""
         linear = self._linear(a, scaled)
         out, e, orders = linear, linear, []
         for k, z in enumerate(self._products(a, params, library_t)):
@@ -174,8 +176,8 @@ class NeuralMixing(nn.Module):
         return _widened(a.reshape(-1, a.shape[2]) @ scaled)
 
     def _products(self, a: torch.Tensor, params: torch.Tensor | None, library_t: torch.Tensor) -> Iterator[torch.Tensor]:
-        """R h2 of each order k = 2..K, (cells * D*D, K) each, at least float32: tanh of it is
-        M^k_p / scale. ``library_t`` is R^T (N, K), or a multiple of it.
+        """R h2 / N of each order k = 2..K, (cells * D*D, K) each, at least float32: tanh of it is
+        M^k_p / scale. ``library_t`` is R^T / N (N, K), or a multiple of it.
 
         The matrix products run in a's dtype (params and library_t must share it); what the
         caller does with them in float32 or wider. Yielded one order at a time, so the caller
@@ -195,9 +197,10 @@ class NeuralMixing(nn.Module):
             yield _widened(h2.reshape(-1, self.n_spectra) @ library_t)
 
     def _sum_into(self, a: torch.Tensor, params: torch.Tensor | None, scaled: torch.Tensor, doubled: torch.Tensor,
-                  target: torch.Tensor) -> None:
+                  target: torch.Tensor, finish: Callable[[torch.Tensor], torch.Tensor]) -> None:
         """Write s of the cells in ``a`` into ``target``, a (K, D, cells, D) view of the block;
-        ``scaled`` is as for :meth:`_terms`, ``doubled`` is 2 R^T.
+        ``scaled`` is as for :meth:`_terms`, ``doubled`` is 2 R^T / N; ``finish`` adds what
+        follows the mixing (:meth:`mix_block`), in place.
 
         The terms are not kept, so this takes the fewest passes. tanh(x) = 2 (sigmoid(2x) - 1/2),
         so with z_k = 2 R h2 (the 2 rides in the library) and c = 2 scale, e^k = c^(k-1) v_k where
@@ -220,21 +223,28 @@ class NeuralMixing(nn.Module):
             else:
                 v = sig.sub_(0.5).mul_(v)
                 s.add_(v, alpha=c ** (k - 1) - (c**k / 2 if k + 1 == self.order else 0))
-        _store(target, s, self.downscale)
+        _store(target, finish(s), self.downscale)
 
     @torch.no_grad()
     def mix_block(
         self, abundance: torch.Tensor, phi: torch.Tensor | None, t: torch.Tensor, library: torch.Tensor,
         cells_per_chunk: int = CELLS_PER_CHUNK, orders: bool = True, dtype: torch.dtype | None = None,
-        out: torch.Tensor | None = None,
+        out: torch.Tensor | None = None, path: torch.Tensor | None = None, rgb: torch.Tensor | None = None,
+        projection: RGBProjection | None = None, rgb_channels: tuple[int, int, int] | None = None,
+        residual: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Inference on one block, channels-last: A (H, W, N) and phi (H/D, W/D, P) -> s (K, H, W)
         and, if ``orders``, ||e^k|| / ||l|| (order - 1, H, W), else None, at least float32.
 
         ``out`` (K, H, W), if given, receives s and is returned: a float one as it is, an integer
         one (an encoded raster's block) rounded and clamped to its dtype's range less the
-        minimum, which stays free for nodata. Each chunk is encoded while it is in cache, so
-        the block is never held in float32 nor passed over again.
+        minimum, which stays free for nodata. ``path`` (K,), the path radiance in the units of
+        t, is added to s (not to l, which the order ratios divide by); then ``projection``, the
+        consistency step, if given, corrects s with the input ``rgb`` (H, W, 3), in t's units
+        too. ``residual`` (3, H, W), if given, receives the input ``rgb`` minus s at
+        ``rgb_channels`` before that step: where the model alone does not reproduce its input.
+        Each chunk is encoded while it is in cache, so the block is never held in float32
+        nor passed over again.
 
         ``dtype`` (default: A's) is what the matrix products take and give; bf16 or fp16 make them
         mixed precision (they accumulate in float32), while the tanh, the products of orders and
@@ -250,6 +260,7 @@ class NeuralMixing(nn.Module):
         gh, gw = h // d, w // d
         dtype = dtype or abundance.dtype
         scaled, lib = _products_library(library, t, dtype)  # once per block, not per chunk
+        path = None if path is None else path.to(_wide(abundance.dtype))
         doubled = lib * 2 if not orders else None
         params = None if phi is None else phi.reshape(gh * gw, -1).to(dtype)
         wide = {"dtype": _wide(abundance.dtype), "device": abundance.device}
@@ -257,21 +268,29 @@ class NeuralMixing(nn.Module):
         cells_s = s.view(-1, gh, d, gw, d)
         rel = torch.empty(self.order - 1, gh, d, gw, d, **wide) if orders else None
         cells = abundance.reshape(gh, d, gw, d, n)
+        if (projection is not None or residual is not None) and rgb is None:
+            raise ValueError("the consistency step and the RGB residual need the input RGB")
+        cells_rgb = None if rgb is None else rgb.reshape(gh, d, gw, d, 3)
+        cells_res = None if residual is None else residual.view(3, gh, d, gw, d)
         chunks = -(-gw // cells_per_chunk)
         edges = [gw * i // chunks for i in range(chunks + 1)]
         for gy in range(gh):
             for c0, c1 in zip(edges, edges[1:]):
                 a = cells[gy, :, c0:c1].transpose(0, 1).to(dtype).reshape(c1 - c0, d * d, n)
                 part = None if params is None else params[gy * gw + c0 : gy * gw + c1]
+                chunk_rgb = None if cells_rgb is None else cells_rgb[gy, :, c0:c1].transpose(0, 1).reshape(-1, 3)
+                finish = functools.partial(_finish, path=path, projection=projection, rgb=chunk_rgb,
+                                           channels=rgb_channels, d=d,
+                                           residual=None if cells_res is None else cells_res[:, gy, :, c0:c1])
                 if rel is None:
-                    self._sum_into(a, part, scaled, doubled, cells_s[:, gy, :, c0:c1])
+                    self._sum_into(a, part, scaled, doubled, cells_s[:, gy, :, c0:c1], finish)
                     continue
                 total, linear, terms = self._terms(a, part, scaled, lib)
                 lnorm = torch.linalg.vector_norm(linear, dim=1).clamp_min_(1e-12)
                 for k, e in enumerate(terms):
                     ratio = torch.linalg.vector_norm(e, dim=1).div_(lnorm)
                     rel[k, gy, :, c0:c1] = ratio.view(c1 - c0, d, d).transpose(0, 1)
-                _store(cells_s[:, gy, :, c0:c1], total, d)  # last: for order 1, total is linear
+                _store(cells_s[:, gy, :, c0:c1], finish(total), d)  # last: for order 1, total is linear
         return s, None if rel is None else rel.reshape(-1, h, w)
 
     def _unpack(self, params: torch.Tensor, k: int) -> list[torch.Tensor]:
@@ -298,6 +317,19 @@ class NeuralMixing(nn.Module):
         return x.reshape(b, gh, gw, d, d, k).permute(0, 5, 1, 3, 2, 4).reshape(b, k, gh * d, gw * d)
 
 
+def _finish(s: torch.Tensor, path: torch.Tensor | None, projection: RGBProjection | None, rgb: torch.Tensor | None,
+            channels: tuple[int, int, int] | None, d: int, residual: torch.Tensor | None) -> torch.Tensor:
+    """What follows the mixing, in place on s (pixels, K): + L_path, then the consistency step;
+    before that step, rgb - s at the RGB ``channels`` goes into ``residual`` (3, D, cells, D)."""
+    if path is not None:
+        s.add_(path)
+    if residual is not None:
+        _store(residual, rgb.to(s.dtype) - s[:, list(channels)], d)
+    if projection is not None:
+        projection.correct(s, rgb.to(s.dtype))
+    return s
+
+
 def _affine(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """x (..., n) @ weight (n, m) + bias (m,) -> (..., m), as one matrix product."""
     return torch.addmm(bias, x.flatten(0, -2), weight).unflatten(0, x.shape[:-1])
@@ -322,11 +354,11 @@ def _widened(x: torch.Tensor) -> torch.Tensor:
 
 
 def _products_library(library: torch.Tensor, t: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    """(t * R)^T (N, K), for l (t scales R's rows: one pass fewer), and R^T, contiguous, in the
-    dtype the products run in. Contiguous: MKL multiplies a (3072, 345) chunk by it at 93-96
+    """(t * R)^T (N, K), for l (t scales R's rows: one pass fewer), and R^T / N, for the orders'
+    z (:class:`NeuralMixing`), contiguous, in the dtype the products run in. Contiguous: MKL multiplies a (3072, 345) chunk by it at 93-96
     GFLOP/s on one thread against 92-94 by the transposed view of R
     (``python bench/mixing_layout.py --threads 1 --cells 12``)."""
-    return (library * t[:, None]).T.to(dtype).contiguous(), library.T.to(dtype).contiguous()
+    return (library * t[:, None]).T.to(dtype).contiguous(), (library.T / library.shape[1]).to(dtype).contiguous()
 
 
 def _store(target: torch.Tensor, x: torch.Tensor, d: int) -> None:

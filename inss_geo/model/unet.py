@@ -50,15 +50,21 @@ class UpStage(nn.Module):
 class AbundanceUNet(nn.Module):
     """F: RGB (B, 3, H, W) -> abundance logits (B, N_g, H, W) and decoder features.
 
-    Six residual encoder stages halve the resolution; six decoder stages double it, each
+    Residual encoder stages halve the resolution; as many decoder stages double it, each
     adding the encoder feature of the same scale. The decoder feature at 1/``feature_scale``
     feeds the feature transform network T.
+
+    The input is standardised first with the training RGB's per-channel mean and standard
+    deviation (buffers set by training, stored with the weights): the network then sees inputs
+    near N(0, 1) whatever the data's units, and no caller can forget the step.
     """
 
     def __init__(
         self, widths: tuple[int, ...], n_out: int, blocks_per_stage: int, feature_scale: int
     ) -> None:
         super().__init__()
+        self.register_buffer("rgb_mean", torch.zeros(3))
+        self.register_buffer("rgb_std", torch.ones(3))
         self.stem = nn.Conv2d(3, widths[0], 3, 1, 1)
         encoder = []
         c_prev = widths[0]
@@ -75,8 +81,8 @@ class AbundanceUNet(nn.Module):
         )
         self.head = nn.Conv2d(widths[0], n_out, 3, 1, 1)
         #: index of the decoder stage whose output is at 1/feature_scale
-        self.feature_stage = len(widths) - feature_scale.bit_length()
-        self.feature_width = skips[::-1][self.feature_stage]
+        self.feature_stage = len(widths) - feature_scale.bit_length()  # -1: the bottleneck itself
+        self.feature_width = widths[-1] if self.feature_stage < 0 else skips[::-1][self.feature_stage]
 
     def forward(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """rgb: (B, 3, H, W) -> (logits (B, N_g, H, W), feature (B, C_f, H/D, W/D))."""
@@ -89,7 +95,8 @@ class AbundanceUNet(nn.Module):
         Apart so that tiled synthesis can blend the head's narrow input across tiles and run the
         head, most of F's arithmetic, once per pixel instead of once per overlapping tile.
         """
-        feats = [self.stem(rgb)]  # scale 1
+        x = (rgb - self.rgb_mean[:, None, None].to(rgb.dtype)) / self.rgb_std[:, None, None].to(rgb.dtype)
+        feats = [self.stem(x)]  # scale 1
         for stage in self.encoder:
             feats.append(stage(F.leaky_relu(feats[-1], 0.2)))  # scales 1/2 .. 1/64
         x = feats.pop()

@@ -9,10 +9,22 @@ from inss_geo.model.mixing import NeuralMixing, positional_encoding
 from inss_geo.tiling import TileGrid
 
 
-def _model(library, order=3, downscale=16):
-    config = build_config("small", widths=(4, 4, 8, 8, 8, 8), order=order, downscale=downscale)
+def _model(library, order=3, downscale=16, physics=False):
+    """A tiny INSS; ``physics`` adds the path radiance and the consistency step."""
+    config = build_config("small", widths=(4, 4, 8, 8, 8, 8), order=order, downscale=downscale,
+                          path_radiance=physics, rgb_consistency=physics)
     torch.manual_seed(0)
-    return INSS(config, torch.from_numpy(library.spectra).T, torch.full((library.sensor.n_channels,), 2.0)).eval()
+    return INSS(config, torch.from_numpy(library.spectra).T, torch.full((library.sensor.n_channels,), 2.0),
+                rgb=library.sensor.rgb).eval()
+
+
+def _phi(mixing, *grid, dtype=torch.float32):
+    """A phi grid (*grid, P) of live MLPs: a Kaiming-uniform initialisation of every order's MLP,
+    the same for every cell, plus noise per cell."""
+    fan_ins = (mixing.n_in, mixing.n_in, mixing.hidden, mixing.hidden)
+    base = torch.cat([(torch.rand(math.prod(shape)) * 2 - 1) / math.sqrt(fan_in)
+                      for _ in range(mixing.order - 1) for shape, fan_in in zip(mixing.shapes, fan_ins, strict=True)])
+    return (base + 0.1 * torch.randn(*grid, mixing.n_params)).to(dtype)
 
 
 def test_order1_is_exactly_the_linear_mixture(library):
@@ -44,7 +56,7 @@ def test_mixing_is_per_pixel(library):
     mixing = NeuralMixing(n, d, order=3, hidden=8, output_scale=0.1)
     torch.manual_seed(1)
     a = torch.softmax(torch.randn(1, n, 32, 48), 1).requires_grad_(True)
-    phi = (mixing.base_parameters()[None, :, None, None] + 0.1 * torch.randn(1, mixing.n_params, 2, 3)).requires_grad_(True)
+    phi = _phi(mixing, 1, 2, 3).permute(0, 3, 1, 2).requires_grad_(True)
     R = torch.from_numpy(library.spectra).T
     s, _, _ = mixing(a, phi, torch.ones(k), R)
     y, x = 21, 37  # in cell (1, 2)
@@ -72,7 +84,7 @@ def _pixel_by_the_equations(mixing, a, phi, t, R, y, x):
         w1, b1, w2, b2 = cell[k * mixing.params_per_order:(k + 1) * mixing.params_per_order].split(sizes)
         h1 = torch.nn.functional.leaky_relu(inp @ w1.view(mixing.n_in, -1) + b1, 0.2)
         h2 = torch.nn.functional.leaky_relu(h1 @ w2.view(-1, n) + b2, 0.2)
-        e = e * mixing.output_scale * torch.tanh(R @ h2)
+        e = e * mixing.output_scale * torch.tanh(R @ h2 / n)  # / N: see NeuralMixing
         out = out + e
     return out
 
@@ -82,7 +94,7 @@ def test_forward_follows_the_equations_pixel_by_pixel(library):
     mixing = NeuralMixing(n, d, order=3, hidden=8, output_scale=0.1)
     torch.manual_seed(3)
     a = torch.softmax(torch.randn(1, n, 32, 48, dtype=torch.float64), 1)
-    phi = mixing.base_parameters().double()[None, :, None, None] + 0.1 * torch.randn(1, mixing.n_params, 2, 3, dtype=torch.float64)
+    phi = _phi(mixing, 1, 2, 3, dtype=torch.float64).permute(0, 3, 1, 2)
     R, t = torch.from_numpy(library.spectra).T.double(), torch.rand(k, dtype=torch.float64) + 0.5
     s, _, _ = mixing(a, phi, t, R)
     for y, x in [(0, 0), (21, 37), (5, 30), (31, 47), (16, 15)]:
@@ -94,7 +106,7 @@ def test_same_inputs_same_output_anywhere_in_the_cell_grid(library):
     n, k = library.n_spectra, library.sensor.n_channels
     mixing = NeuralMixing(n, 16, order=2, hidden=8, output_scale=0.1)
     a = torch.softmax(torch.randn(1, n, 16, 16), 1).repeat(1, 1, 2, 2)
-    phi = mixing.base_parameters()[None, :, None, None].repeat(1, 1, 2, 2)
+    phi = _phi(mixing, 1, 1, 1).permute(0, 3, 1, 2).repeat(1, 1, 2, 2)
     s, _, _ = mixing(a, phi, torch.ones(k), torch.from_numpy(library.spectra).T)
     torch.testing.assert_close(s[..., :16, :16], s[..., 16:, 16:])
 
@@ -139,7 +151,7 @@ def test_mix_block_matches_the_training_forward(library, order):
     a = torch.softmax(torch.randn(1, n, 48, 80), 1)
     phi = None
     if order > 1:
-        phi = mixing.base_parameters()[None, :, None, None] + 0.1 * torch.randn(1, mixing.n_params, 3, 5)
+        phi = _phi(mixing, 1, 3, 5).permute(0, 3, 1, 2)
     R, t = torch.from_numpy(library.spectra).T, torch.rand(k) + 0.5
     s, linear, orders = mixing(a, phi, t, R)
     block_phi = None if phi is None else phi[0].permute(1, 2, 0)
@@ -160,7 +172,7 @@ def test_mix_block_encodes_into_a_given_block(library, orders):
     mixing = NeuralMixing(n, d, order=3, hidden=8, output_scale=0.1)
     torch.manual_seed(4)
     a = torch.softmax(torch.randn(32, 48, n), 2)
-    phi = mixing.base_parameters() + 0.1 * torch.randn(2, 3, mixing.n_params)
+    phi = _phi(mixing, 2, 3)
     R, t = torch.from_numpy(library.spectra).T, (torch.rand(k) + 0.5) * 4e4  # some values beyond int16
     s, rel = mixing.mix_block(a, phi, t, R, orders=orders)
     big = torch.zeros(k, 40, 48, dtype=torch.int16)
@@ -182,7 +194,7 @@ def test_mix_block_in_bf16_is_mixed_precision(library, orders):
     mixing = NeuralMixing(n, d, order=3, hidden=8, output_scale=0.1)
     torch.manual_seed(3)
     a = torch.softmax(torch.randn(48, 80, n), 2)
-    phi = mixing.base_parameters() + 0.1 * torch.randn(3, 5, mixing.n_params)
+    phi = _phi(mixing, 3, 5)
     R, t = torch.from_numpy(library.spectra).T, torch.rand(k) + 0.5
     s, rel = mixing.mix_block(a, phi, t, R, orders=orders)
     s16, rel16 = mixing.mix_block(a, phi, t, R, orders=orders, dtype=torch.bfloat16)
