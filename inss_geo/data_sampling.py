@@ -21,7 +21,8 @@ class Batch:
     """One training batch, normalised (value / data scale).
 
     Attributes:
-        rgb: Input (B, 3, H, W): the sensor's RGB channels of ``target``.
+        rgb: Input (B, 3, H, W): the sensor's RGB channels of ``target`` (with augmentation,
+            times a per-channel colour jitter).
         target: Real image S (B, K, H, W); absent channels hold 0.
         channels: (B, K) bool, channels present in the sample's scene and kept.
         pixels: (B, 1, H, W) float, 1 where the pixel has data (not nodata, not padding).
@@ -35,6 +36,19 @@ class Batch:
     def to(self, device: torch.device) -> Batch:
         """Copy to ``device``."""
         return Batch(*(t.to(device, non_blocking=True) for t in (self.rgb, self.target, self.channels, self.pixels)))
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Radiometric augmentation of training crops (geometric flips and turns are always on).
+
+    Attributes:
+        gain: A crop's radiance is multiplied by a factor in [1/gain, gain] (log-uniform).
+        jitter: Each input RGB channel is multiplied by a factor in [1 - jitter, 1 + jitter].
+    """
+
+    gain: float = 1.25
+    jitter: float = 0.02
 
 
 class SceneSet:
@@ -62,8 +76,20 @@ class SceneSet:
             raise ConfigError("every training pixel is nodata")
         self.pick = weights / weights.sum()
 
-    def band_weights(self) -> np.ndarray:
-        """Eq. 11's w: variance of each channel over all valid pixels, normalised to sum 1."""
+    def band_weights(self, kind: str = "inverse-mean") -> np.ndarray:
+        """The L1 loss's channel weights (K,), normalised to sum 1.
+
+        ``variance`` is Eq. 11's w, each channel's variance over all valid pixels: in radiance
+        it gives the dim SWIR channels almost no weight, and the model then ignores them.
+        ``inverse-mean`` (the default recipe) divides each channel's error by its mean, so the
+        loss is a relative error and every channel counts alike.
+        """
+        if kind == "inverse-mean":
+            mean, ok = self.mean_spectrum()
+            w = np.where(ok & (mean > 0), 1.0 / np.maximum(mean, 1e-12), 0.0)
+            return w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
+        if kind != "variance":
+            raise ConfigError(f"band weighting {kind!r}: use inverse-mean or variance")
         k = self.sensor.n_channels
         s1, s2, n = np.zeros(k), np.zeros(k), np.zeros(k)
         for cube, valid, ch in zip(self.cubes, self.valid, self.channels, strict=True):
@@ -76,13 +102,18 @@ class SceneSet:
         return var / var.sum() if var.sum() > 0 else np.full(k, 1.0 / k)
 
     def rgb_statistics(self) -> dict[str, list[float]]:
-        """Percentiles (2, 50, 98) of each normalised RGB input channel over valid pixels.
+        """Percentiles (2, 50, 98), mean and standard deviation of each normalised RGB input
+        channel over valid pixels.
 
-        Stored in the checkpoint so imagery from other sensors can be mapped onto the range the
-        model was trained on (``--input-scale percentile``).
+        Stored in the checkpoint: the percentiles map imagery from other sensors onto the range
+        the model was trained on (``--input-scale percentile``); mean and std standardise the
+        network's input.
         """
         values = [np.concatenate([c[i][v] for c, v in zip(self.cubes, self.valid, strict=True)]) for i in self.sensor.rgb]
-        return {f"p{q}": [float(np.percentile(x, q)) for x in values] for q in (2, 50, 98)}
+        stats = {f"p{q}": [float(np.percentile(x, q)) for x in values] for q in (2, 50, 98)}
+        stats["mean"] = [float(x.mean()) for x in values]
+        stats["std"] = [float(max(x.std(), 1e-6)) for x in values]
+        return stats
 
     def mean_spectrum(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean of each channel over all valid pixels (K,) and where it is defined (K,) bool."""
@@ -93,10 +124,15 @@ class SceneSet:
             count[ch] += valid.sum()
         return total / np.maximum(count, 1), count > 0
 
-    def sample(self, batch_size: int, crop: int, seed: int, rank: int, step: int) -> Batch:
-        """A batch of random crops (flips and 90-degree turns), determined by the arguments."""
+    def sample(self, batch_size: int, crop: int, seed: int, rank: int, step: int, augment: Augment | None = None) -> Batch:
+        """A batch of random crops (flips and 90-degree turns), determined by the arguments.
+
+        With ``augment``, each crop is also scaled by a random global gain (a brighter or
+        dimmer scene: input and target alike) and its input RGB by a small random gain per
+        channel (another camera's colour balance; the target keeps the true colours).
+        """
         rng = np.random.default_rng([seed, rank, step])
-        target, chans, pix = [], [], []
+        target, chans, pix, jitter = [], [], [], []
         for _ in range(batch_size):
             i = int(rng.choice(len(self.cubes), p=self.pick))
             cube, valid = pad_to(self.cubes[i], self.valid[i], crop)
@@ -107,12 +143,18 @@ class SceneSet:
             c, v = np.rot90(c, k, axes=(1, 2)), np.rot90(v, k)
             if rng.random() < 0.5:
                 c, v = c[:, :, ::-1], v[:, ::-1]
-            target.append(np.ascontiguousarray(c))
+            c = np.ascontiguousarray(c)
+            j = np.ones(3, np.float32)
+            if augment is not None:
+                c *= np.float32(np.exp(rng.uniform(-1, 1) * np.log(augment.gain)))
+                j += rng.uniform(-augment.jitter, augment.jitter, 3).astype(np.float32)
+            target.append(c)
             pix.append(np.ascontiguousarray(v))
             chans.append(self.channels[i])
+            jitter.append(j)
         t = torch.from_numpy(np.stack(target))
         return Batch(
-            t[:, list(self.sensor.rgb)].contiguous(),
+            t[:, list(self.sensor.rgb)] * torch.from_numpy(np.stack(jitter))[:, :, None, None],
             t,
             torch.from_numpy(np.stack(chans)),
             torch.from_numpy(np.stack(pix)).float().unsqueeze(1),

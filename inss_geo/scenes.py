@@ -17,11 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import rasterio
-from rasterio.errors import RasterioIOError
 
 from .errors import InputFileError, SensorMismatchError
-from .raster_metadata import wavelengths_from_dataset
 from .sensors import Sensor
 
 #: A band matches a sensor channel when its centre is within this fraction of the FWHM.
@@ -175,6 +172,11 @@ def load_scene(
         hwb, wl = _read_array_file(path)
         cube = np.moveaxis(hwb, -1, 0)
     else:
+        import rasterio  # here: .npz / .mat training needs no GDAL (a GPU machine may lack it)
+        from rasterio.errors import RasterioIOError
+
+        from .raster_metadata import wavelengths_from_dataset
+
         try:
             with rasterio.open(path) as src:
                 cube = src.read()

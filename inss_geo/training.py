@@ -25,16 +25,18 @@ from tqdm import tqdm
 
 from . import losses
 from .checkpoint import build_contract, read_checkpoint, save_checkpoint
-from .data_sampling import Batch, SceneSet
+from .data_sampling import Augment, Batch, SceneSet
 from .errors import ConfigError
 from .inference import synthesize_cube
 from .library import SpectralLibrary
 from .losses import LossWeights
-from .metrics import evaluate_arrays
+from .metrics import CONVENTIONS, evaluate_arrays
 from .model import INSS, ModelConfig
 from .model.config import config_from_dict
 from .model.discriminators import SpatialDiscriminator, SpectralDiscriminator
+from .ridge import choose_ridge
 from .scenes import Scene
+from .sensors import Sensor
 
 MODEL_FILE = "model.pt"
 STATE_FILE = "state.pt"
@@ -43,31 +45,49 @@ LOG_FILE = "log.jsonl"
 SPECTRAL_SAMPLES = 2048
 
 
+#: Metric (standard convention) by which the best checkpoint is chosen on the validation scenes.
+SELECTION = ("standard", "MPSNR")
+
+
 @dataclass
 class TrainOptions:
-    """Everything that defines a training run (stored in the checkpoint)."""
+    """Everything that defines a training run (stored in the checkpoint).
 
-    steps: int = 2000
-    batch_size: int = 4
-    crop: int = 256
-    lr: float = 1e-4
+    ``lr`` is the U-Net's learning rate; T (whose output is tens of thousands of MLP weights)
+    and the physical latents t and L_path learn more slowly, each in its own parameter group.
+    """
+
+    steps: int = 4000
+    batch_size: int = 8
+    crop: int = 64
+    lr: float = 1e-3
+    lr_transform: float = 1e-4
+    lr_signature: float = 5e-5
     lr_discriminator: float = 1e-5
-    warmup_steps: int = 200
+    warmup_steps: int = 100
+    decay_from: float = 0.5
     discriminator_every: int = 3
     val_every: int = 100
     checkpoint_every: int = 200
+    patience: int | None = 10
     seed: int = 0
     max_minutes: float | None = None
     domain: str = "radiance"
     data_scale: float = 4095.0
+    band_weighting: str = "inverse-mean"
+    augment: bool = True
     weights: LossWeights = field(default_factory=LossWeights)
 
 
-def lr_factor(step: int, warmup: int, total: int) -> float:
-    """Linear warm-up to 1, then cosine decay to 0 at ``total``."""
+def lr_factor(step: int, warmup: int, total: int, decay_from: float = 0.0) -> float:
+    """Linear warm-up to 1, constant until ``decay_from`` of the run, then cosine decay to 0 at
+    ``total`` (the paper's schedule: constant, then cosine)."""
     if step < warmup:
         return (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
+    start = max(warmup, int(decay_from * total))
+    if step < start:
+        return 1.0
+    progress = (step - start) / max(1, total - start)
     return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
@@ -112,17 +132,31 @@ class Trainer:
         self.quiet = quiet or self.rank != 0
         self.sensor = library.sensor
         torch.manual_seed(opts.seed)  # identical initial weights on every rank
-        self.model = INSS(config, torch.from_numpy(library.spectra).T, torch.from_numpy(t_init)).to(device)
+        self.model = INSS(config, torch.from_numpy(library.spectra).T, torch.from_numpy(t_init), rgb=self.sensor.rgb)
+        rgb_statistics = train.rgb_statistics()
+        self.model.unet.rgb_mean.copy_(torch.tensor(rgb_statistics["mean"]))
+        self.model.unet.rgb_std.copy_(torch.tensor(rgb_statistics["std"]))
+        self.model.to(device)
         k = self.sensor.n_channels
         self.d_spatial = SpatialDiscriminator(k).to(device)
         self.d_spectral = SpectralDiscriminator().to(device)
-        self.band_weights = torch.from_numpy(train.band_weights()).float().to(device)
-        self.opt_g = torch.optim.Adam(self.model.parameters(), lr=opts.lr, betas=(0.9, 0.999))
+        band_weights = train.band_weights(opts.band_weighting)
+        self.band_weights = torch.from_numpy(band_weights).float().to(device)
+        self.augment = Augment() if opts.augment else None
+        network = [*self.model.unet.parameters(), *(self.model.projection.parameters() if self.model.projection else [])]
+        groups = [{"params": network, "lr": opts.lr, "base_lr": opts.lr}]
+        if self.model.transform is not None:
+            groups.append({"params": self.model.transform.parameters(), "lr": opts.lr_transform, "base_lr": opts.lr_transform})
+        latents = [p for p in (self.model.t, self.model.path_radiance) if p is not None]
+        groups.append({"params": latents, "lr": opts.lr_signature, "base_lr": opts.lr_signature})
+        self.opt_g = torch.optim.Adam(groups, betas=(0.9, 0.999))
         self.opt_d = torch.optim.Adam(
             [*self.d_spatial.parameters(), *self.d_spectral.parameters()], lr=opts.lr_discriminator, betas=(0.9, 0.999)
         )
         self.step = 0
         self.history: list[dict] = []
+        self.best: float | None = None  # best validation score so far (SELECTION)
+        self.since_best = 0  # validations since it
         self.contract = build_contract(
             config,
             self.sensor,
@@ -130,8 +164,8 @@ class Trainer:
             library.chapters,
             domain=opts.domain,
             data_scale=opts.data_scale,
-            band_weights=[float(v) for v in train.band_weights()],
-            rgb_statistics=train.rgb_statistics(),
+            band_weights=[float(v) for v in band_weights],
+            rgb_statistics=rgb_statistics,
             training={**provenance, "options": _jsonable(asdict(opts)), "world_size": self.world},
         )
         if self.world > 1:
@@ -152,16 +186,21 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "history": json.dumps(self.history),
+            "best": json.dumps([self.best, self.since_best]),
         }
 
-    def save(self) -> None:
-        """Atomically write state.pt (resumable) and model.pt (the inference contract)."""
+    def save(self, model_too: bool) -> None:
+        """Atomically write state.pt (resumable, the latest weights) and, with ``model_too``,
+        model.pt (the inference contract): the best weights by validation, or the latest when
+        there are no validation scenes."""
         if self.rank != 0:
             return
-        self.contract["metrics"] = self.history[-1]["val"] if self.history and "val" in self.history[-1] else {}
         self.contract["training"]["steps_done"] = self.step
         save_checkpoint(self.run_dir / STATE_FILE, self.model, self.contract, self.state())
-        save_checkpoint(self.run_dir / MODEL_FILE, self.model, self.contract)
+        if model_too:
+            self.contract["metrics"] = self.history[-1].get("val", {}) if self.history else {}
+            self.contract["training"]["model_step"] = self.step
+            save_checkpoint(self.run_dir / MODEL_FILE, self.model, self.contract)
 
     def restore(self, path: Path) -> None:
         """Continue from a state.pt written by :meth:`save`."""
@@ -179,13 +218,14 @@ class Trainer:
         self.opt_d.load_state_dict(st["opt_d"])
         self.step = int(st["step"])
         self.history = json.loads(st["history"])
+        self.best, self.since_best = json.loads(st["best"])
         self.contract["training"]["resumed_from_step"] = self.step
 
     # -- one iteration -----------------------------------------------------------------
     def _set_lr(self) -> None:
-        f = lr_factor(self.step, self.opts.warmup_steps, self.opts.steps)
+        f = lr_factor(self.step, self.opts.warmup_steps, self.opts.steps, self.opts.decay_from)
         for g in self.opt_g.param_groups:
-            g["lr"] = self.opts.lr * f
+            g["lr"] = g["base_lr"] * f
         for g in self.opt_d.param_groups:
             g["lr"] = self.opts.lr_discriminator * f
 
@@ -201,11 +241,13 @@ class Trainer:
         self.model.train()
         out = self.g(batch.rgb)
         ch = batch.channels.float()
+        rgb = list(self.sensor.rgb)
         terms = {
             "pixel": losses.weighted_l1(out.hsi, batch.target, self.band_weights, ch, batch.pixels),
             "cosine": losses.cosine_distance(out.hsi, batch.target, ch, batch.pixels),
-            "hsv": losses.hsv_l1(out.hsi[:, list(self.sensor.rgb)], batch.rgb, batch.pixels),
+            "hsv": losses.hsv_l1(out.hsi[:, rgb], batch.target[:, rgb], batch.pixels),
             "residual": losses.residual_l1(out.hsi, out.linear, batch.pixels),
+            "rgb": losses.rgb_l1(out.hsi[:, rgb], batch.target[:, rgb], batch.pixels),
         }
         adversarial = w.adversarial > 0
         if adversarial:
@@ -250,29 +292,57 @@ class Trainer:
         return float(loss.detach())
 
     # -- validation ----------------------------------------------------------------------
-    def validate(self) -> dict[str, float]:
-        """Paper-convention metrics averaged over the validation scenes (whole-scene synthesis)."""
+    def validate(self) -> dict[str, dict[str, float]]:
+        """Metrics in both conventions averaged over the validation scenes (whole-scene synthesis)."""
         self.model.eval()
         scale = self.opts.data_scale
-        rows = []
+        rows: dict[str, list[dict[str, float]]] = {c: [] for c in CONVENTIONS}
         for scene in self.val:
             cube = scene.on_sensor(self.sensor)
             pred = synthesize_cube(self.model, cube / np.float32(scale), self.sensor.rgb, self.device) * scale
-            rows.append(
-                evaluate_arrays(pred, cube, scene.channel_mask(self.sensor), scene.valid, data_scale=scale, convention="paper")
-            )
-        return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} if rows else {}
+            for c in CONVENTIONS:
+                rows[c].append(
+                    evaluate_arrays(pred, cube, scene.channel_mask(self.sensor), scene.valid, data_scale=scale, convention=c)
+                )
+        return {c: {k: float(np.mean([r[k] for r in rs])) for k in rs[0]} for c, rs in rows.items()} if self.val else {}
+
+    def _improved(self, val: dict) -> bool:
+        """Whether this validation is the best so far (and count the ones that are not)."""
+        score = val[SELECTION[0]][SELECTION[1]]
+        if self.best is None or score > self.best:
+            self.best, self.since_best = score, 0
+            return True
+        self.since_best += 1
+        return False
+
+    def _validated(self, record: dict) -> bool:
+        """Validate into ``record``; True when patience has run out (rank 0 only)."""
+        record["val"] = self.validate()
+        record["val"]["best"] = self._improved(record["val"])
+        return self.opts.patience is not None and self.since_best >= self.opts.patience
+
+    def _agree(self, stop: bool) -> bool:
+        """Rank 0's early-stopping decision, and its best-so-far counter, shared with every rank."""
+        if self.world == 1:
+            return stop
+        flags = torch.tensor([float(stop), float(self.since_best)], device=self.device)
+        dist.broadcast(flags, 0)
+        self.since_best = int(flags[1])
+        return bool(flags[0])
 
     # -- the loop ------------------------------------------------------------------------
     def fit(self) -> dict:
-        """Train until ``steps`` (or ``max_minutes``); returns the last log record."""
+        """Train until ``steps``, ``max_minutes`` or, with validation scenes, ``patience``
+        validations without a better score; returns the last log record, with the best
+        validation's record as ``best_val``."""
         o = self.opts
         start = time.monotonic()
         bar = tqdm(total=o.steps, initial=self.step, disable=self.quiet, desc="train", unit="step")
         running: dict[str, list[float]] = {}
         record: dict = {}
-        while self.step < o.steps:
-            batch = self.train.sample(o.batch_size, o.crop, o.seed, self.rank, self.step).to(self.device)
+        stop = False
+        while self.step < o.steps and not stop:
+            batch = self.train.sample(o.batch_size, o.crop, o.seed, self.rank, self.step, self.augment).to(self.device)
             logs = self.train_step(batch)
             for k, v in logs.items():
                 running.setdefault(k, []).append(v)
@@ -280,25 +350,50 @@ class Trainer:
             bar.update(1)
             out_of_time = o.max_minutes is not None and time.monotonic() - start > 60 * o.max_minutes
             last = self.step == o.steps or out_of_time
+            best = not self.val  # without validation scenes, the latest weights are the model
             if self.step % o.val_every == 0 or last:
                 record = {"step": self.step, "minutes": round((time.monotonic() - start) / 60, 2)}
                 record["train"] = {k: float(np.mean(v)) for k, v in running.items()}
                 running = {}
-                if self.rank == 0 and self.val:
-                    record["val"] = {"convention": "paper", **self.validate()}
+                if self.val:
+                    stop = self._agree(self.rank == 0 and self._validated(record))
+                    best = self.since_best == 0
                 self.history.append(record)
                 if self.rank == 0:
                     with open(self.run_dir / LOG_FILE, "a") as fh:
                         fh.write(json.dumps(record) + "\n")
-                    bar.set_postfix(loss=f"{record['train']['total']:.4f}", mpsnr=record.get("val", {}).get("MPSNR", float("nan")))
-            if self.step % o.checkpoint_every == 0 or last:
-                self.save()
+                    bar.set_postfix(loss=f"{record['train']['total']:.4f}", best_mpsnr=self.best)
+            if self.step % o.checkpoint_every == 0 or last or stop or (best and self.val):
+                self.save(model_too=best)
             if out_of_time:
                 break
         bar.close()
         if self.world > 1:
             dist.barrier()
+        chosen = [r for r in self.history if r.get("val", {}).get("best")]
+        if chosen:
+            record = {**record, "best_val": {"step": chosen[-1]["step"], **chosen[-1]["val"]}}
         return record
+
+
+def fit_ridge_run(run_dir: Path, train: SceneSet, val: list[Scene], sensor: Sensor, opts: TrainOptions,
+                  provenance: dict) -> dict:
+    """``train --method ridge``: the closed-form baseline, penalty chosen on validation; writes
+    model.pt and log.jsonl (one record per penalty) and returns the chosen one's record."""
+    if (run_dir / MODEL_FILE).exists():
+        raise ConfigError(f"{run_dir} already holds a model; give another --out")
+    model, records = choose_ridge(train, val, opts.data_scale)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    chosen = next(r for r in records if r["chosen"])
+    contract = build_contract(
+        None, sensor, (), (), domain=opts.domain, data_scale=opts.data_scale, band_weights=[],
+        rgb_statistics=train.rgb_statistics(), training={**provenance, "penalties": records},
+        metrics={"standard": {"MPSNR": chosen["val_standard_MPSNR"]}},
+    )
+    save_checkpoint(run_dir / MODEL_FILE, model, contract)
+    with open(run_dir / LOG_FILE, "w") as fh:
+        fh.writelines(json.dumps(r) + "\n" for r in records)
+    return {"step": 0, "ridge": chosen}
 
 
 def fit_quantisation(prior: np.ndarray, library: SpectralLibrary, train: SceneSet) -> np.ndarray:
@@ -329,6 +424,7 @@ class RunSpec:
 
     scenes: list[str]
     val_scenes: list[str]
+    method: str = "inss"
     sensor: str | None = None
     channel_list: str | None = None
     library: str | None = None
@@ -390,15 +486,17 @@ def run_training(
         raise ConfigError(f"{run_dir} already holds a run; use --resume {run_dir} or another --out")
     assert spec is not None
     library, train, val, opts = _load_inputs(spec)
-    config = config_from_dict(spec.architecture)
-    check_options(opts, config)
-    run_dir.mkdir(parents=True, exist_ok=True)
     provenance = {
         "spec": _jsonable(asdict(spec)),
         "train_scenes": train.names,
         "val_scenes": [s.name for s in val],
         "command": command_line(),
     }
+    if spec.method == "ridge":
+        return fit_ridge_run(run_dir, train, val, library.sensor, opts, provenance)
+    config = config_from_dict(spec.architecture)
+    check_options(opts, config)
+    run_dir.mkdir(parents=True, exist_ok=True)
     torch_device = torch.device(device)
     if torch_device.type == "cuda":
         torch.cuda.set_device(torch_device.index or int(os.environ.get("LOCAL_RANK", "0")))
