@@ -1,4 +1,4 @@
-"""``inss-geo evaluate``: paper-style metrics of a checkpoint on held-out scenes."""
+"""``inss-geo evaluate``: metrics of one or more checkpoints on held-out scenes, side by side."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from .options import channel_list_opt, collect_scenes, device_opt, scenes_opt, s
 
 
 @click.command()
-@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False), help="Checkpoint (model.pt).")
+@click.option("--model", "model_paths", multiple=True, type=click.Path(dir_okay=False),
+              help="Checkpoint (model.pt); repeat to compare models. Default: the shipped model.")
 @scenes_opt
 @click.argument("more_scenes", nargs=-1, metavar="[SCENES]...")
 @sensor_opt
@@ -24,19 +25,29 @@ from .options import channel_list_opt, collect_scenes, device_opt, scenes_opt, s
 )
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
 @device_opt
-def evaluate(model_path, scenes, more_scenes, sensor, channel_list, convention, json_path, device) -> None:
-    """Synthesize SCENES from their RGB channels and print RMSE, MRAE, SAM, MSSIM, MPSNR."""
+def evaluate(model_paths, scenes, more_scenes, sensor, channel_list, convention, json_path, device) -> None:
+    """Synthesize SCENES from their RGB channels and print RMSE, MRAE, SAM, MSSIM, MPSNR, the
+    standard MPSNR per band group and the consistency with the input RGB; with several --model,
+    one side-by-side table.
+
+    Example: inss-geo evaluate --model runs/inss/model.pt --model runs/ridge/model.pt --scenes test.tif
+    """
     from ..atomic import atomic_path
-    from ..evaluation import evaluate_checkpoint, format_table
+    from ..evaluation import evaluate_checkpoint, format_comparison, format_table
 
     all_scenes = collect_scenes(scenes, more_scenes)
     if not all_scenes:
         raise click.UsageError("give scenes to evaluate with --scenes")
     conventions = ("paper", "standard") if convention == "both" else (convention,)
-    result = evaluate_checkpoint(
-        model_path, all_scenes, sensor=sensor, channel_list=channel_list, conventions=conventions, device=device
-    )
-    click.echo(format_table(result))
+    if not model_paths:
+        from ..synthesis import default_model_path  # (GDAL: only when it is needed)
+
+        model_paths = [str(default_model_path())]
+    results = [
+        evaluate_checkpoint(path, all_scenes, sensor=sensor, channel_list=channel_list, conventions=conventions, device=device)
+        for path in model_paths
+    ]
+    click.echo(format_table(results[0]) if len(results) == 1 else format_comparison(results))
     if json_path:
         with atomic_path(json_path) as tmp:
-            tmp.write_text(json.dumps(result, indent=2))
+            tmp.write_text(json.dumps(results[0] if len(results) == 1 else results, indent=2))

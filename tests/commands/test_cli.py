@@ -40,10 +40,37 @@ def test_evaluate_prints_both_conventions_and_writes_json(tmp_path, trained, sce
     assert "[paper]" in res.output and "[standard]" in res.output and "65535" in res.output
     assert "scene2" in res.output and "MPSNR" in res.output
     data = json.loads(out.read_text())
-    assert set(data["mean"]) == {"paper", "standard"}
+    assert set(data["mean"]) == {"paper", "standard", "band_groups", "consistency"}
+    assert set(data["mean"]["band_groups"]) == {"VIS", "NIR", "SWIR"}
+    assert 0.5 < data["mean"]["consistency"]["rgb_r_red"] <= 1 + 1e-9
     assert data["trained_on"] == ["scene0", "scene1"]
     assert data["scenes"]["scene2"]["channels_scored"] == 22  # 24 minus the 1.4 and 1.9 um water channels
     assert data["mean"]["paper"]["MPSNR"] > data["mean"]["standard"]["MPSNR"]
+
+
+def test_ridge_baseline_is_chosen_on_validation_and_compared_side_by_side(tmp_path, trained, scene_files, sensor_csv):
+    """train --method ridge fits in closed form, picks its penalty on --val-scenes, and evaluate
+    prints it beside INSS; synthesize refuses it with one line."""
+    ridge = tmp_path / "ridge"
+    res = _run(["train", "--method", "ridge", "--scenes", scene_files[0], "--val-scenes", scene_files[1],
+                "--sensor", sensor_csv, "--out", str(ridge)])
+    assert res.exit_code == 0 and "ridge penalty" in res.output, res.output
+    log = [json.loads(line) for line in (ridge / "log.jsonl").read_text().splitlines()]
+    chosen = [r for r in log if r["chosen"]]
+    assert len(log) > 3 and len(chosen) == 1
+    assert chosen[0]["val_standard_MPSNR"] == max(r["val_standard_MPSNR"] for r in log)
+    out = tmp_path / "both.json"
+    res = _run(["evaluate", "--model", str(trained), "--model", str(ridge / "model.pt"), "--scenes", scene_files[2],
+                "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "(ridge)" in res.output and "(inss o3)" in res.output and "edge r" in res.output
+    both = json.loads(out.read_text())
+    assert [r["method"] for r in both] == ["inss", "ridge"]
+    assert both[1]["mean"]["standard"]["MPSNR"] > 15  # a quadratic fit of mixed spectra is good
+    _one_line_error(_run(["synthesize", scene_files[2], "-o", str(tmp_path / "x.envi"), "--model",
+                          str(ridge / "model.pt")]), "baseline is for 'inss-geo evaluate'")
+    _one_line_error(_run(["train", "--method", "ridge", "--scenes", scene_files[0], "--sensor", sensor_csv,
+                          "--out", str(tmp_path / "r2")]), "--val-scenes")
 
 
 def test_evaluate_refuses_a_checkpoint_from_another_sensor(trained, tmp_path):
@@ -78,7 +105,7 @@ def test_unreadable_scene_is_named(tmp_path):
 
 
 def test_wrong_option_values(tmp_path, scene_files):
-    res = _run(["train", "--scenes", scene_files[0], "--out", str(tmp_path / "r"), "--crop", "32"])
+    res = _run(["train", "--scenes", scene_files[0], "--out", str(tmp_path / "r"), "--crop", "16"])
     assert res.exit_code == 2 and "--crop" in res.output
     res = _run(["train", "--scenes", scene_files[0], "--out", str(tmp_path / "r"), "--device", "tpu"])
     assert res.exit_code == 2 and "--device" in res.output
