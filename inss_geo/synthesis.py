@@ -40,6 +40,7 @@ from tqdm import tqdm
 
 from .atomic import remove_abandoned, temp_prefix
 from .checkpoint import load_checkpoint
+from .consistency import ConsistencyMeter, visible_bands
 from .errors import ConfigError, InputFileError, InssGeoError, OutputError
 from .model import INSS
 from .model.mixing import CELLS_PER_CHUNK
@@ -85,6 +86,7 @@ class SynthesisOptions:
     abundance_dtype: str = "float32"
     abundance_top_k: int | None = None
     mixing: str | None = None
+    rgb_residual: str | None = None
     aoi: str | None = None
     bbox: str | None = None
     aoi_crs: str = "EPSG:4326"
@@ -234,6 +236,15 @@ class _Outputs:
                 scales = [1 / ABUNDANCE_UINT16_UNITS if dt == "uint16" else 1.0] * len(self.names)
                 self.abundance = self._open(opts.abundance, None, prof, list(self.names), scales=scales,
                                             tags={"inss_layout": "one band per library spectrum; fractions sum to 1"})
+        self.residual = None
+        if opts.rgb_residual:
+            self.residual = self._open(opts.rgb_residual, None, {**base, "count": 3, "dtype": "float32", "nodata": -9999.0},
+                                       ["red residual", "green residual", "blue residual"],
+                                       tags={"inss_layout": "input R, G, B minus the model's HSI at its RGB channels "
+                                                            "before the consistency step, in the HSI's data units",
+                                             "inss_rgb_channels_nm": json.dumps(
+                                                 [round(float(self.sensor.wavelengths_nm[i]), 2) for i in self.sensor.rgb])})
+        self.meter = ConsistencyMeter(self.sensor.rgb, visible_bands(self.sensor.wavelengths_nm, self.sensor.kept))
         self.phi = self.orders = None
         if opts.mixing:
             if model.config.order == 1:
@@ -247,7 +258,8 @@ class _Outputs:
                                                "mlp_hidden": model.config.mlp_hidden,
                                                "n_in": model.mixing.n_in, "layout": "per order k=2..K: W1 (n_in x hidden, row-major), b1, W2 (hidden x N_g), b2",
                                                "output_scale": model.config.output_scale,
-                                               "t": [round(float(v), 6) for v in model.t.clamp_min(0).detach().cpu()]})}
+                                               "t": _rounded(model.signature()),
+                                               "path_radiance": _rounded(model.path())})}
             # tens of thousands of bands: no per-band names (GDAL rewrites its aux file per name)
             # (as a GeoTIFF: its blocks, stride / D, are below the format's 16-pixel tile minimum)
             self.phi = self._open(opts.mixing, None, grid, [], interleave="bip", tags=tags, block=256,
@@ -284,13 +296,14 @@ class _Outputs:
             torch.softmax(pixels, dim=1, out=pixels)  # 1.66 ms per chunk against 2.05 through a copy
         return a
 
-    def compute(self, h: int, w: int, ringed: np.ndarray | None, t_hidden: np.ndarray | None, valid: np.ndarray,
-                device: torch.device) -> dict[str, np.ndarray]:
+    def compute(self, h: int, w: int, ringed: np.ndarray | None, t_hidden: np.ndarray | None, rgb: torch.Tensor,
+                valid: np.ndarray, device: torch.device) -> dict[str, np.ndarray]:
         """Every output's part of a finished block, cropped to the raster's (h, w).
 
         ``ringed`` is the blended head input around the block (see :meth:`abundances`), None
         when no pixel of the block is valid; ``t_hidden`` (H/D, W/D, C), T's hidden layer, is
-        channels last, as stitched. The workers take the block's cell rows one at a time, as
+        channels last, as stitched; ``rgb`` (3, >= H, >= W) is the scaled input from the block's
+        origin on, for the consistency step. The workers take the block's cell rows one at a time, as
         each finishes its last, and the last rows in halves (:func:`_row_parts`); all at once
         on CUDA, or on one thread.
 
@@ -306,8 +319,11 @@ class _Outputs:
         out = self._empty(h, w, gh, gw)
         parts = [(0, gh, 0, gw)] if self.workers is None else _row_parts(gh, gw, self.workers.n)
 
+        needs_rgb = self.model.projection is not None or self.residual is not None
+        rgb = rgb[:, : gh * d, : gw * d].permute(1, 2, 0) if needs_rgb else None
+
         def part(cells: tuple[int, int, int, int]) -> None:
-            self._part(*cells, h, w, ringed, t_hidden, valid, device, out)
+            self._part(*cells, h, w, ringed, t_hidden, rgb, valid, device, out)
 
         if len(parts) > 1:
             self.workers.map(part, parts)
@@ -321,6 +337,8 @@ class _Outputs:
         self.writer.put(self.hsi, out["hsi"], y0, x0)
         if self.abundance is not None:
             self.writer.put(self.abundance, out["abundance"], y0, x0)
+        if self.residual is not None:
+            self.writer.put(self.residual, out["rgb_residual"], y0, x0)
         if self.phi is not None:
             self.writer.put(self.phi, out["phi"].transpose(2, 0, 1), y0 // d, x0 // d)
             self.writer.put(self.orders, out["orders"], y0, x0)
@@ -332,6 +350,8 @@ class _Outputs:
             k = self.opts.abundance_top_k
             out["abundance"] = (np.empty((2 * k, h, w), np.float32) if k else
                                 np.empty((len(self.names), h, w), self.opts.abundance_dtype))
+        if self.residual is not None:
+            out["rgb_residual"] = np.empty((3, h, w), np.float32)
         if self.phi is not None:
             out["phi"] = np.empty((gh, gw, self.model.mixing.n_params), np.float32)
             out["orders"] = np.empty((self.model.config.order - 1, h, w), np.float32)
@@ -339,9 +359,12 @@ class _Outputs:
 
     @torch.no_grad()
     def _part(self, g0: int, g1: int, c0: int, c1: int, h: int, w: int, ringed: np.ndarray | None,
-              t_hidden: np.ndarray | None, valid: np.ndarray, device: torch.device, out: dict[str, np.ndarray]) -> None:
-        """Fill cells g0..g1 x c0..c1 of a block's outputs: F's head, T's last layer, the mixing,
-        the HSI's and abundance's encodings, nodata where a pixel is not valid."""
+              t_hidden: np.ndarray | None, rgb: torch.Tensor | None, valid: np.ndarray, device: torch.device,
+              out: dict[str, np.ndarray]) -> None:
+        """Fill cells g0..g1 x c0..c1 of a block's outputs: F's head, T's last layer, the mixing
+        and consistency step, the HSI's and abundance's encodings, nodata where a pixel is not
+        valid. ``rgb`` (whole cells, channels last) is the block's scaled input, or None
+        when neither the consistency step nor the RGB residual needs it."""
         m = self.model
         d = m.config.downscale
         ya, yb = g0 * d, min(g1 * d, h)  # the part's pixel rows and columns in the block
@@ -361,22 +384,37 @@ class _Outputs:
             return
         with self.clock.cpu("head and softmax"):
             abundance = self.abundances(ringed[ya:, xa:], yb - ya, xb - xa, device)
-        # s is linear in t (l = t * R A_p, e^k = e^(k-1) * M^k): scaling t gives s in output units
+        # s is linear in t and L_path (l = t * R A_p, e^k = e^(k-1) * M^k): scaling both gives s in
+        # output units
         int16 = self.opts.dtype == "int16"
-        t = m.t.clamp_min(0).detach() * (INT16_UNITS if int16 else self.scale)
+        units = INT16_UNITS if int16 else self.scale
+        t = m.signature().detach() * units
+        path = m.path()
+        path = None if path is None else path.detach() * units
+        if rgb is not None:
+            rgb = rgb[ya : ya + abundance.shape[0], xa : xa + abundance.shape[1]].to(device) * units
         target = torch.from_numpy(rows["hsi"])
         # the mixing encodes s straight into the output's rows, or, where the raster's edge cuts
         # cells or the block is on a GPU, into whole cells on the device, cropped by one copy
         direct = device.type == "cpu" and target.shape[1:] == abundance.shape[:2]
+        residual = None
+        if "rgb_residual" in rows:
+            residual = (torch.from_numpy(rows["rgb_residual"]) if direct else
+                        abundance.new_empty((3, *abundance.shape[:2]), dtype=torch.float32))
         with self.clock.cpu("mixing"):
             # on a GPU a chunk is a whole cell row: the cache limit is the CPU's, the launches the GPU's
             hsi, rel = m.mixing.mix_block(abundance, phi, t, m.library, orders="orders" in rows,
                                           cells_per_chunk=CELLS_PER_CHUNK if device.type == "cpu" else c1 - c0,
-                                          dtype=PRODUCT_DTYPES[self.opts.precision],
+                                          dtype=PRODUCT_DTYPES[self.opts.precision], path=path, rgb=rgb,
+                                          projection=m.projection, rgb_channels=self.sensor.rgb, residual=residual,
                                           out=target if direct else abundance.new_empty(
                                               (len(target), *abundance.shape[:2]), dtype=target.dtype))
             if not direct:
                 target.copy_(hsi[:, : yb - ya, : xb - xa])
+                if residual is not None:
+                    rows["rgb_residual"][:] = residual[:, : yb - ya, : xb - xa].cpu().numpy()
+            if residual is not None and int16:  # in the HSI's data units, as the HSI's gain gives them
+                rows["rgb_residual"] *= self.scale / units
         if rel is not None:
             with self.clock.cpu("orders encoding"):
                 rows["orders"][:] = rel[:, : yb - ya, : xb - xa].float().cpu().numpy()
@@ -404,7 +442,8 @@ class _Outputs:
 
     def _nodata(self, name: str) -> float:
         """The nodata value of a block output (see :meth:`_empty`), as its raster declares it."""
-        return {"hsi": self.hsi, "abundance": self.abundance, "orders": self.orders}[name].nodata
+        return {"hsi": self.hsi, "abundance": self.abundance, "orders": self.orders,
+                "rgb_residual": self.residual}[name].nodata
 
     def commit(self) -> list[Path]:
         if self.workers is not None:
@@ -433,14 +472,17 @@ def _row_parts(gh: int, gw: int, workers: int) -> list[tuple[int, int, int, int]
 
 
 def synthesize(input_path: str | Path, output: str | Path, model_path: str | Path | None, opts: SynthesisOptions,
-               progress: Callable[[float], None] | None = None, clock: StageClock | None = None) -> list[Path]:
-    """Synthesize ``output`` (and the optional abundance / mixing rasters) from ``input_path``.
+               progress: Callable[[float], None] | None = None, clock: StageClock | None = None,
+               summary: dict | None = None) -> list[Path]:
+    """Synthesize ``output`` (and the optional abundance / mixing / RGB-residual rasters) from
+    ``input_path``.
 
     Returns the written paths. On any failure or interrupt nothing is left at the output paths.
-    ``clock``, if given, collects the seconds spent per stage.
+    ``clock``, if given, collects the seconds spent per stage; ``summary``, if given, receives
+    the consistency of the output with the input (:mod:`consistency`).
     """
     clock = clock or StageClock()
-    for path in (output, opts.abundance, opts.mixing, opts.mixing and orders_path(opts.mixing)):
+    for path in (output, opts.abundance, opts.rgb_residual, opts.mixing, opts.mixing and orders_path(opts.mixing)):
         if path:
             check_writable(path, opts.overwrite)
             remove_abandoned(path)  # what a killed run left (kill -9): never a complete output
@@ -451,6 +493,9 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
     if opts.precision == "fp16" and device.type == "cpu":  # no fp16 arithmetic units: 36x slower than fp32 here
         raise ConfigError("--precision fp16 is for GPUs; on the CPU use bf16 or fp32")
     model, contract = load_checkpoint(model_path or default_model_path(), device)
+    if not isinstance(model, INSS):
+        raise ConfigError(f"{model_path}: a {contract.get('method')} baseline is for 'inss-geo evaluate'; "
+                          "synthesize takes INSS models")
     fold_batch_norms(model.unet)
     # channels last: the convolutions run faster, and the abundance softmax, the stitcher and
     # the mixing all want each pixel's channels contiguous
@@ -472,6 +517,8 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
             _run_tiles(src, frame, bands, scaler, model, rows, cols, outputs, opts, device, progress, clock)
             with clock("write (not hidden)"):
                 written = outputs.commit()
+            if summary is not None:
+                summary.update(outputs.meter.summary())
             clock.seconds["write (background thread)"] = outputs.writer.busy_seconds
             return written
         except BaseException as exc:
@@ -572,7 +619,7 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
                 pending = reader.submit(read, batches[b + 1])
             for n, (i, j) in enumerate(batch):
                 tile = tiles[n] or {name: np.zeros(shape, np.float32) for name, shape in empty.items()}
-                _stitch_and_write(stitcher, i, j, tile, frame, masks[n], outputs, device, clock)
+                _stitch_and_write(stitcher, i, j, tile, x[n], frame, masks[n], outputs, device, clock)
                 tile = tiles[n] = None  # a finished tile must not outlive its block: at 512 pixels it is 360 MB
                 done += 1
                 bar.update(1)
@@ -591,13 +638,14 @@ def _predict(model: INSS, x: torch.Tensor, device: torch.device) -> list[dict[st
     return [{"head_input": g[n], **({"t_hidden": hidden[n]} if hidden is not None else {})} for n in range(len(x))]
 
 
-def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.ndarray], frame: _Frame,
-                      tile_valid: np.ndarray, outputs: _Outputs, device: torch.device, clock: StageClock) -> None:
+def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.ndarray], tile_rgb: torch.Tensor,
+                      frame: _Frame, tile_valid: np.ndarray, outputs: _Outputs, device: torch.device,
+                      clock: StageClock) -> None:
     """Blend tile (i, j) in, crop the block it finishes to the raster and write it (blocks wholly
     in the padding are skipped). Its arrays are freed on return.
 
     A block starts at the origin of the tile that finishes it and lies inside that tile, so the
-    tile's validity mask covers it: no second read of the input.
+    tile's validity mask and its scaled RGB (3, tile, tile) cover it: no second read of the input.
     """
     with clock("blend"):
         block = stitcher.add(i, j, tile)
@@ -607,7 +655,9 @@ def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.nda
     valid = tile_valid[:h, :w]
     ringed = block.layers["head_input"] if valid.any() else None  # None: all nodata or outside the AOI
     with clock("block (head, T, mixing, encoding)"):
-        out = outputs.compute(h, w, ringed, block.layers.get("t_hidden"), valid, device)
+        out = outputs.compute(h, w, ringed, block.layers.get("t_hidden"), tile_rgb, valid, device)
+    with clock("consistency"):
+        outputs.meter.add(tile_rgb[:, :h, :w].numpy(), out["hsi"], valid)
     with clock("queue"):
         outputs.queue(out, block.y0, block.x0)
 
@@ -615,6 +665,11 @@ def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.nda
 def _autocast(device: torch.device, precision: str) -> torch.autocast:
     """``--precision`` for F and T (off in fp32); the mixing takes the dtype explicitly."""
     return torch.autocast(device.type, dtype=PRODUCT_DTYPES[precision], enabled=precision != "fp32")
+
+
+def _rounded(x: torch.Tensor | None) -> list[float] | None:
+    """A model's per-channel latent (t, L_path) for a raster's metadata, or None."""
+    return None if x is None else [round(float(v), 6) for v in x.detach().cpu()]
 
 
 def _channels_last(x: torch.Tensor) -> np.ndarray:

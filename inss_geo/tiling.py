@@ -1,7 +1,7 @@
 """Tile geometry for synthesis: pure window arithmetic, no I/O.
 
 Tiles are ``tile`` x ``tile`` with origins on a grid of step ``tile - overlap``; the step is a
-multiple of the model's 64-pixel multiple, so every tile's U-Net pyramid and hypernetwork cells
+multiple of the model's multiple (2^stages pixels), so every tile's U-Net pyramid and hypernetwork cells
 (every D pixels) line up with one global grid. The tiles cover a padded extent; the part beyond
 the raster's edge is filled by reflecting the raster (:func:`reflect_index`).
 """

@@ -41,11 +41,13 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit no
 @click.option("--abundance-dtype", type=click.Choice(["float32", "uint16"]), default="float32")
 @click.option("--abundance-top-k", type=click.IntRange(1), default=None, help="Write the K largest fractions and their indices instead.")
 @click.option("--mixing", type=click.Path(dir_okay=False), default=None, help="Also write the mixing-parameter grid and per-order contributions.")
+@click.option("--rgb-residual", type=click.Path(dir_okay=False), default=None,
+              help="Also write the input RGB minus the model's RGB channels before its consistency step (3 bands): where the model extrapolates.")
 @click.option("--aoi", default=None, help="Area of interest: a GeoJSON file or a WKT polygon; only its window is synthesized, pixels outside it are nodata.")
 @click.option("--bbox", default=None, help="Area of interest as minx,miny,maxx,maxy (in --bbox-crs).")
 @click.option("--aoi-crs", "--bbox-crs", "aoi_crs", default="EPSG:4326", help="CRS of --aoi or --bbox coordinates (a GeoJSON file's own crs member wins).")
-@click.option("--tile", type=click.IntRange(64), default=512, help="Tile size (multiple of 64). Larger: faster and closer to whole-image output, more memory.")
-@click.option("--overlap", type=click.IntRange(0), default=128, help="Tile overlap, at most half the tile; tile - overlap must be a multiple of 64. Larger = closer to whole-image output.")
+@click.option("--tile", type=click.IntRange(64), default=512, help="Tile size, a multiple of the model's 2^stages (32 for the default model). Larger: faster and closer to whole-image output, more memory.")
+@click.option("--overlap", type=click.IntRange(0), default=128, help="Tile overlap, at most half the tile; tile - overlap must be a multiple of the model's 2^stages. Larger = closer to whole-image output.")
 @click.option("--batch-size", type=click.IntRange(1), default=1, help="Tiles per forward pass (use more on CUDA).")
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", help="Matrix products of the U-Net, T and the mixing in bf16 or fp16 (fp16: GPUs only); they accumulate in float32.")
 @click.option("--input-scale", default="auto", help="auto, percentile, or a number the input is divided by.")
@@ -57,7 +59,7 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit no
 @click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads: torch's for the U-Net, and as many workers that each compute part of every finished block on one thread (default: one per core).")
 @device_opt
 def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance, abundance_dtype, abundance_top_k,
-               mixing, aoi, bbox, aoi_crs, tile, overlap, batch_size, precision, input_scale, rgb_bands, from_hsi, overwrite, progress,
+               mixing, rgb_residual, aoi, bbox, aoi_crs, tile, overlap, batch_size, precision, input_scale, rgb_bands, from_hsi, overwrite, progress,
                quiet, threads, device) -> None:
     """Synthesize a hyperspectral image from the RGB raster INPUT, tile by tile.
 
@@ -75,12 +77,10 @@ def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance
     # --precision alone decides how the products round: torch lets cuDNN's fp32 convolutions run
     # in TF32 (10-bit mantissas) unless told not to
     torch.backends.cudnn.allow_tf32 = False
-    # The mixing's sigmoids saturate (the default model's logits reach 24-202), and exp(-z) then
-    # falls below float32's normal range, where x86 takes a slow microcode path for each result
-    # that rounds away anyway: flushed to zero, the sigmoid's share of the mixing fell from 7.6%
-    # to 5.1% (bench/mixing_steps.py --flush-denormal) and a 2048² run took 30.4-31.3 s against
-    # 31.5-31.7 s (four interleaved pairs), its outputs byte for byte the same. Set before any
-    # thread starts: threads inherit it.
+    # Where a model's sigmoids saturate, exp(-z) falls below float32's normal range and x86 takes
+    # a slow microcode path for each result, which rounds away anyway: flushed to zero (figures in
+    # README.md, bench/mixing_steps.py --flush-denormal). Set before any thread starts: threads
+    # inherit it.
     torch.set_flush_denormal(True)
     if threads:
         torch.set_num_threads(threads)
@@ -89,21 +89,25 @@ def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance
         tile=tile, overlap=overlap, batch_size=batch_size, device=device, precision=precision,
         input_scale=input_scale, rgb_bands=rgb_bands, from_hsi=from_hsi, fmt=fmt, dtype=dtype,
         interleave=interleave, abundance=abundance, abundance_dtype=abundance_dtype,
-        abundance_top_k=abundance_top_k, mixing=mixing, aoi=aoi, bbox=bbox, aoi_crs=aoi_crs, overwrite=overwrite, progress=progress,
+        abundance_top_k=abundance_top_k, mixing=mixing, rgb_residual=rgb_residual, aoi=aoi, bbox=bbox, aoi_crs=aoi_crs, overwrite=overwrite, progress=progress,
     )
     report = (lambda pct: click.echo(json.dumps({"progress": round(pct, 1)}), err=True)) if progress == "json" else None
     clock = StageClock()
+    summary: dict[str, float] = {}
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        written = run(input_path, output, model_path, opts, report, clock)
+        written = run(input_path, output, model_path, opts, report, clock, summary)
     except KeyboardInterrupt:
         raise click.ClickException("interrupted; no output was written") from None
     finally:
         signal.signal(signal.SIGTERM, previous)
     if progress == "json":
         click.echo(json.dumps({"stages_s": {k: round(v, 3) for k, v in clock.seconds.items()}}), err=True)
+        click.echo(json.dumps({"consistency": {k: round(v, 4) for k, v in summary.items()}}), err=True)
         if device.startswith("cuda"):  # what the run needed of the GPU, for bench/ and for sizing --batch-size
             peak = {"allocated": torch.cuda.max_memory_allocated(device), "reserved": torch.cuda.max_memory_reserved(device)}
             click.echo(json.dumps({"device_memory_mb": {k: round(v / 2**20, 1) for k, v in peak.items()}}), err=True)
     if progress != "none":
         click.echo("wrote " + ", ".join(str(p) for p in written))
+        click.echo("consistency with the input (Pearson r): red {rgb_r_red:.3f}, green {rgb_r_green:.3f}, "
+                   "blue {rgb_r_blue:.3f}; edges of the visible bands {edge_r:.3f}".format(**summary))

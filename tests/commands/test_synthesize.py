@@ -144,34 +144,44 @@ def test_tiled_matches_whole_image(tmp_path, model, rgb):
 
 
 def test_hsi_is_rebuilt_from_abundance_and_mixing_rasters(tmp_path, model, rgb):
-    """Each pixel's mixing model = its cell's phi (1/D grid) + its offset encoding: rebuild a pixel."""
+    """Each pixel's mixing model = its cell's phi (1/D grid) + its offset encoding; then the path
+    radiance and the consistency step with the pixel's input: rebuild a cell's pixels, and the
+    RGB residual raster is the input minus the rebuilt RGB channels before that step."""
     import json
 
     import torch
 
     from inss_geo.checkpoint import load_checkpoint
 
-    out, ab, mix = tmp_path / "out.envi", tmp_path / "ab.envi", tmp_path / "mix.envi"
+    out, ab, mix, resid = (tmp_path / n for n in ("out.envi", "ab.envi", "mix.envi", "resid.tif"))
     res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(out), "--model", model, "--abundance", str(ab),
-                                    "--mixing", str(mix), "--input-scale", "255", "-q"])
+                                    "--mixing", str(mix), "--rgb-residual", str(resid), "--input-scale", "255", "-q"])
     assert res.exit_code == 0, res.output
     net, contract = load_checkpoint(model)
+    assert net.projection is not None and net.path_radiance is not None
     d = net.config.downscale
     with rasterio.open(rgb) as src, rasterio.open(mix) as grid, rasterio.open(tmp_path / "mix_orders.envi") as orders:
         assert grid.count == net.mixing.n_params and (grid.width, grid.height) == (11, 10)  # ceil(170/16), ceil(150/16)
         assert grid.transform.a == src.transform.a * d and grid.transform.c == src.transform.c
         assert json.loads(grid.tags()["inss_mixing"])["downscale"] == d
         assert orders.count == net.config.order - 1
+        x = torch.from_numpy(src.read(window=((32, 48), (64, 80))).astype(np.float32) / 255)
     # GDAL reads tens of thousands of bands one by one; SPy memory-maps the BIP file
     phi = envi.open(str(mix.with_suffix(".hdr")), str(mix)).read_subregion((2, 3), (4, 5))  # cell (2, 4)
     phi = np.ascontiguousarray(phi.transpose(2, 0, 1))  # (P, 1, 1); pixels rows 32-47, cols 64-79
-    with rasterio.open(ab) as a, rasterio.open(out) as h:
+    with rasterio.open(ab) as a, rasterio.open(out) as h, rasterio.open(resid) as r:
         abundance = a.read(window=((32, 48), (64, 80)))
         hsi = h.read(window=((32, 48), (64, 80)))
+        residual = r.read(window=((32, 48), (64, 80)))
+    scale = contract["data"]["scale"]
     with torch.no_grad():
-        rebuilt, _, _ = net.mixing(torch.from_numpy(abundance)[None], torch.from_numpy(phi)[None],
-                                   net.t.clamp_min(0), net.library)
-    np.testing.assert_allclose(rebuilt[0].numpy() * contract["data"]["scale"], hsi, rtol=1e-4, atol=1e-3)
+        mixed, _, _ = net.mixing(torch.from_numpy(abundance)[None], torch.from_numpy(phi)[None],
+                                 net.signature(), net.library)
+        before = mixed + net.path()[:, None, None]
+        rebuilt = net.projection(before, x[None])[0]
+    np.testing.assert_allclose(rebuilt.numpy() * scale, hsi, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(residual, (x - before[0, list(net.projection.rgb_index)]).numpy() * scale,
+                               rtol=1e-4, atol=1e-3)
 
 
 def test_existing_orders_raster_is_refused_before_any_work(tmp_path, model, rgb):
