@@ -11,7 +11,9 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,3 +64,25 @@ def atomic_path(final: str | Path, suffix: str = "") -> Iterator[Path]:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def signals_deferred(reraise: bool = True) -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while the block runs (a commit's renames, an abort's clean-up), so
+    a signal cannot cut it in half; one that came is then raised as KeyboardInterrupt, or with
+    ``reraise`` False dropped (the work it would have stopped is complete).
+
+    Python runs signal handlers in the main thread; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if caught and reraise:
+            raise KeyboardInterrupt

@@ -100,8 +100,13 @@ def read_checkpoint(path: str | Path) -> dict:
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[INSS | RidgeModel, dict]:
     """The model (eval mode, on ``device``) and its contract: INSS, or the ridge baseline."""
     payload = read_checkpoint(path)
+    bad = [k for k, v in payload.get("state_dict", {}).items()
+           if isinstance(v, torch.Tensor) and v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(f"{path}: weights {', '.join(bad[:3])} hold NaN or infinite values; refused")
     try:
         contract = json.loads(payload["contract"])
+        contract["data"]["scale"]  # noqa: B018 - a contract without its data section is incomplete
         if contract.get("method") == "ridge":
             state = payload["state_dict"]
             model = RidgeModel(state["coef"], state["rgb_mean"], state["rgb_std"])

@@ -25,6 +25,7 @@ from rasterio.windows import Window
 
 from .atomic import temp_prefix
 from .errors import ConfigError, OutputError
+from .output_paths import raster_files
 from .row_buffer import RowBuffer
 
 #: Output extensions -> GDAL driver (COG is written as GTiff, then copied by GDAL's COG driver).
@@ -52,24 +53,6 @@ def output_format(path: str | Path, fmt: str | None) -> str:
     if ext not in FORMATS:
         raise ConfigError(f"{path}: cannot tell the format from {ext or 'no extension'!r}; use --format envi|gtiff|cog")
     return FORMATS[ext]
-
-
-def sidecars(path: str | Path) -> list[Path]:
-    """Files a raster at ``path`` consists of (ENVI: data + .hdr; GeoTIFF: the file and any .aux.xml)."""
-    p = Path(path)
-    return [p, p.with_suffix(".hdr"), Path(f"{p}.aux.xml")]
-
-
-def check_writable(path: str | Path, overwrite: bool) -> None:
-    """Refuse an existing output without ``overwrite`` and an unwritable directory, before any work."""
-    p = Path(path)
-    if p.exists() and not overwrite:
-        raise ConfigError(f"{p} exists; use --overwrite to replace it")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise ConfigError(f"{p}: output directory {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ConfigError(f"{p}: output directory {parent} is not writable")
 
 
 class OutputRaster:
@@ -112,12 +95,15 @@ class OutputRaster:
         self._tmpdir = Path(tempfile.mkdtemp(prefix=temp_prefix(self.final), suffix=".part", dir=self.final.parent or "."))
         self.tmp = self._tmpdir / self.final.name
         self._released = 0  # the row above which the page cache was last released
+        self._done: Path | None = None  # the finished file, once :meth:`finish` has run
         try:
             opts = dict(profile)
             if fmt == "ENVI":
                 opts.update(driver="ENVI", interleave=interleave)
-            else:  # blocks the size of the windows written: each write fills whole tiles
-                opts.update(driver="GTiff", tiled=True, blockxsize=block, blockysize=block, BIGTIFF="IF_SAFER",
+            else:  # blocks the size of the windows written (each write fills whole tiles), but no
+                # larger than the raster: a 384-px raster in 4096-px blocks was a 15 GB file
+                fit = [min(block, -(-n // 16) * 16) for n in (profile["width"], profile["height"])]
+                opts.update(driver="GTiff", tiled=True, blockxsize=fit[0], blockysize=fit[1], BIGTIFF="IF_SAFER",
                             interleave="pixel" if profile["count"] < 1000 else "band")
             self._raw = self._rows = None
             try:
@@ -241,8 +227,8 @@ class OutputRaster:
         line = int(np.prod(self._layout[1:])) * item
         return [(0, row * line)] if row else []
 
-    def commit(self) -> Path:
-        """Close, convert to COG if asked, and move the files into place."""
+    def finish(self) -> None:
+        """Close and convert to COG if asked: all the work that can fail, before :meth:`commit`."""
         self.ds.close()
         if self._rows is not None:
             self._rows.flush()
@@ -254,12 +240,22 @@ class OutputRaster:
             cog = self._tmpdir / f"cog{self.final.suffix or '.tif'}"
             rasterio.shutil.copy(self.tmp, cog, driver="COG", COMPRESS="DEFLATE", BIGTIFF="IF_SAFER")
             src = cog
-        for old in sidecars(self.final):  # --overwrite: drop the old raster's files first
-            old.unlink(missing_ok=True)
         header = src.with_suffix(".hdr")
         if header.exists():  # GDAL's ENVI description is the file name it wrote: the temporary one
-            text = header.read_text()
-            header.write_text(text.replace(str(self.tmp), str(self.final.resolve()), 1))
+            header.write_text(header.read_text().replace(str(self.tmp), str(self.final.resolve()), 1))
+        self._done = src
+
+    def commit(self) -> Path:
+        """Move the finished files into place (after :meth:`finish`): renames only. An output
+        being replaced (``--overwrite``) loses its own files first, and only those
+        (:func:`output_paths.raster_files`)."""
+        if self._done is None:
+            self.finish()
+        src = self._done
+        for old in raster_files(self.final, self.fmt):
+            old.unlink(missing_ok=True)
+        header = src.with_suffix(".hdr")
+        if header.exists():
             os.replace(header, self.final.with_suffix(".hdr"))
         aux = Path(f"{src}.aux.xml")
         if aux.exists():
@@ -324,10 +320,23 @@ class BackgroundWriter:
         self._queue.put((raster, data, row, col))
 
     def close(self, discard: bool = False) -> None:
-        """Finish (or with ``discard``, drop) the queued writes and stop the thread."""
+        """Finish (or with ``discard``, drop) the queued writes and stop the thread.
+
+        Returns only once the thread has stopped, even when a signal interrupts the wait (the
+        interrupt is raised after): the caller then closes the datasets the thread writes, and
+        closing one under a write crashed GDAL (segfaults on Ctrl-C in the final write-out).
+        """
         self._discard = discard
-        self._queue.put(None)
-        self._thread.join()
+        if self._thread.is_alive():
+            self._queue.put(None)
+        interrupted = False
+        while self._thread.is_alive():
+            try:
+                self._thread.join()
+            except KeyboardInterrupt:
+                interrupted, self._discard = True, True
+        if interrupted:
+            raise KeyboardInterrupt
         if not discard:
             self._check()
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .atomic import signals_deferred
 from .tiling import TileGrid
 
 
@@ -189,10 +190,11 @@ class Stitcher:
         return row, col
 
     def close(self) -> None:
-        """Remove the scratch files."""
-        for s in self._strips.values():
-            s.close()
-        self._tmp.cleanup()
+        """Remove the scratch files, with signals held: a second Ctrl-C must not leave them."""
+        with signals_deferred():
+            for s in self._strips.values():
+                s.close()
+            self._tmp.cleanup()
 
     def __enter__(self) -> Stitcher:
         return self

@@ -16,9 +16,11 @@ at a time. Blocks are written as soon as they are finished, so memory stays boun
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import math
+import shutil
 import sys
 import threading
 import time
@@ -38,14 +40,15 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.windows import Window
 from tqdm import tqdm
 
-from .atomic import remove_abandoned, temp_prefix
+from .atomic import remove_abandoned, signals_deferred, temp_prefix
 from .checkpoint import load_checkpoint
 from .consistency import ConsistencyMeter, visible_bands
 from .errors import ConfigError, InputFileError, InssGeoError, OutputError
 from .model import INSS
 from .model.mixing import CELLS_PER_CHUNK
 from .model.unet import fold_batch_norms
-from .raster_io import BackgroundWriter, OutputRaster, check_writable, output_format
+from .output_paths import check_outputs
+from .raster_io import BackgroundWriter, OutputRaster, output_format
 from .rgb_input import choose_rgb_bands, make_scaler, read_rgb_tile
 from .sensors import Sensor
 from .stitching import Stitcher
@@ -114,6 +117,8 @@ def _open_input(path: str | Path) -> rasterio.io.DatasetReader:
     p = Path(path)
     if not p.exists():
         raise InputFileError(f"{p}: file not found")
+    if not p.is_file():  # a FIFO or a device would block the reads forever
+        raise InputFileError(f"{p}: not a regular file")
     try:
         with warnings.catch_warnings():  # a missing CRS is reported below, once
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -123,6 +128,12 @@ def _open_input(path: str | Path) -> rasterio.io.DatasetReader:
     if src.width == 0 or src.height == 0:
         src.close()
         raise InputFileError(f"{p}: raster has no pixels")
+    if src.driver == "ENVI":  # GDAL reads zeros past the end of a data file its header oversells
+        need = src.width * src.height * src.count * np.dtype(src.dtypes[0]).itemsize
+        if p.stat().st_size < need:
+            src.close()
+            raise InputFileError(f"{p}: holds {p.stat().st_size} bytes but its header describes {need} "
+                                 f"({src.width} x {src.height} x {src.count} {src.dtypes[0]}); truncated or a wrong header")
     if src.crs is None:
         log.warning("%s has no CRS; outputs will not be georeferenced either", p)
     return src
@@ -446,18 +457,26 @@ class _Outputs:
                 "rgb_residual": self.residual}[name].nodata
 
     def commit(self) -> list[Path]:
+        """Finish every raster, then move them all into place with signals held: a run's outputs
+        appear together or not at all, as far as a sequence of renames allows."""
         if self.workers is not None:
             self.workers.close()
         self.writer.close()
-        return [r.commit() for r in self.rasters]
+        for r in self.rasters:
+            r.finish()
+        with signals_deferred(reraise=False):  # the run is complete: a late signal stops nothing
+            return [r.commit() for r in self.rasters]
 
     def abort(self) -> None:
-        if self.workers is not None:
-            self.workers.close()
-        if self.writer is not None:
-            self.writer.close(discard=True)
-        for r in self.rasters:
-            r.abort()
+        """Remove every temporary, with signals held so a second Ctrl-C cannot leave some behind."""
+        with signals_deferred():
+            if self.workers is not None:
+                self.workers.close()
+            if self.writer is not None:
+                with contextlib.suppress(KeyboardInterrupt):  # (it still waits for the thread)
+                    self.writer.close(discard=True)
+            for r in self.rasters:
+                r.abort()
 
 
 def _row_parts(gh: int, gw: int, workers: int) -> list[tuple[int, int, int, int]]:
@@ -482,17 +501,21 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
     the consistency of the output with the input (:mod:`consistency`).
     """
     clock = clock or StageClock()
-    for path in (output, opts.abundance, opts.rgb_residual, opts.mixing, opts.mixing and orders_path(opts.mixing)):
-        if path:
-            check_writable(path, opts.overwrite)
-            remove_abandoned(path)  # what a killed run left (kill -9): never a complete output
-            output_format(path, opts.fmt if path == output else None)
+    named = {"-o": output, "--abundance": opts.abundance, "--rgb-residual": opts.rgb_residual, "--mixing": opts.mixing,
+             "--mixing's orders raster": opts.mixing and orders_path(opts.mixing)}
+    targets = {what: (path, output_format(path, opts.fmt if what == "-o" else None))
+               for what, path in named.items() if path}
+    model_file = model_path or default_model_path()
+    inputs = [input_path, model_file, *([opts.aoi] if opts.aoi and Path(opts.aoi).is_file() else [])]
+    check_outputs(targets, inputs, opts.overwrite)
+    for path, _ in targets.values():
+        remove_abandoned(path)  # what a killed run left (kill -9): never a complete output
     if opts.abundance_top_k is not None and not 1 <= opts.abundance_top_k:
         raise ConfigError("--abundance-top-k must be at least 1")
     device = torch.device(opts.device)
     if opts.precision == "fp16" and device.type == "cpu":  # no fp16 arithmetic units: 36x slower than fp32 here
         raise ConfigError("--precision fp16 is for GPUs; on the CPU use bf16 or fp32")
-    model, contract = load_checkpoint(model_path or default_model_path(), device)
+    model, contract = load_checkpoint(model_file, device)
     if not isinstance(model, INSS):
         raise ConfigError(f"{model_path}: a {contract.get('method')} baseline is for 'inss-geo evaluate'; "
                           "synthesize takes INSS models")
@@ -522,11 +545,34 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
             clock.seconds["write (background thread)"] = outputs.writer.busy_seconds
             return written
         except BaseException as exc:
+            why = _write_failure(exc, Path(output).parent)  # before the clean-up frees the space
             if outputs is not None:  # (_Outputs cleans up after itself when opening fails)
                 outputs.abort()
-            if isinstance(exc, OSError) and not isinstance(exc, InssGeoError):  # reads are InputFileErrors
-                raise OutputError(f"{output}: writing failed, nothing was written ({exc})") from None
+            if why:
+                raise OutputError(f"{output}: writing failed, nothing was written ({why})") from None
             raise
+
+
+#: free space below which a failed write is reported as a full disk
+DISK_FULL_BYTES = 64 << 20
+
+
+def _write_failure(exc: BaseException, directory: Path) -> str | None:
+    """Why writing failed, in words a user can act on; None when ``exc`` is no write failure.
+
+    GDAL reports a full disk in a GeoTIFF as "Write failed. See previous exception", so the free
+    space is looked at too."""
+    if isinstance(exc, MemoryError):
+        return "out of memory; try a smaller --tile"
+    if not isinstance(exc, OSError) or isinstance(exc, InssGeoError):  # (reads are InputFileErrors)
+        return None
+    try:
+        free = shutil.disk_usage(directory if str(directory) else ".").free
+    except OSError:
+        free = None
+    if exc.errno == errno.ENOSPC or (free is not None and free < DISK_FULL_BYTES):
+        return f"disk full: {free / 2**20:.1f} MB free in {directory}" if free is not None else "disk full"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 class StageClock:

@@ -380,8 +380,6 @@ def fit_ridge_run(run_dir: Path, train: SceneSet, val: list[Scene], sensor: Sens
                   provenance: dict) -> dict:
     """``train --method ridge``: the closed-form baseline, penalty chosen on validation; writes
     model.pt and log.jsonl (one record per penalty) and returns the chosen one's record."""
-    if (run_dir / MODEL_FILE).exists():
-        raise ConfigError(f"{run_dir} already holds a model; give another --out")
     model, records = choose_ridge(train, val, opts.data_scale)
     run_dir.mkdir(parents=True, exist_ok=True)
     chosen = next(r for r in records if r["chosen"])
@@ -484,6 +482,8 @@ def run_training(
         spec.options = {**spec.options, "max_minutes": max_minutes}
     elif state_path.exists():
         raise ConfigError(f"{run_dir} already holds a run; use --resume {run_dir} or another --out")
+    elif (run_dir / MODEL_FILE).exists():
+        raise ConfigError(f"{run_dir} already holds {MODEL_FILE}; give another --out")
     assert spec is not None
     library, train, val, opts = _load_inputs(spec)
     provenance = {

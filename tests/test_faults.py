@@ -155,6 +155,7 @@ def test_disk_full_is_a_clear_error(tmp_path):
     res = _synthesize_on_tmpfs(full, "size=3m")
     assert res.stdout == "", f"left in the full directory: {res.stdout}"
     _assert_write_failure(res, full)
+    assert "(disk full: " in res.stderr.strip().splitlines()[-1], res.stderr  # not GDAL's "Write failed"
 
 
 @needs_mounts

@@ -24,8 +24,9 @@ from .options import channel_list_opt, collect_scenes, device_opt, scenes_opt, s
     help="Metric convention(s).",
 )
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --json file.")
 @device_opt
-def evaluate(model_paths, scenes, more_scenes, sensor, channel_list, convention, json_path, device) -> None:
+def evaluate(model_paths, scenes, more_scenes, sensor, channel_list, convention, json_path, overwrite, device) -> None:
     """Synthesize SCENES from their RGB channels and print RMSE, MRAE, SAM, MSSIM, MPSNR, the
     standard MPSNR per band group and the consistency with the input RGB; with several --model,
     one side-by-side table.
@@ -43,6 +44,10 @@ def evaluate(model_paths, scenes, more_scenes, sensor, channel_list, convention,
         from ..synthesis import default_model_path  # (GDAL: only when it is needed)
 
         model_paths = [str(default_model_path())]
+    if json_path:  # before the work: never an input, never an existing file unless asked
+        from ..output_paths import check_new_file
+
+        check_new_file(json_path, [*model_paths, *all_scenes], overwrite, "--json")
     results = [
         evaluate_checkpoint(path, all_scenes, sensor=sensor, channel_list=channel_list, conventions=conventions, device=device)
         for path in model_paths

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 
 import click
 
@@ -79,7 +82,8 @@ def train(scenes, more_scenes, val_scenes, out, resume, method, sensor, channel_
     if resume:
         if all_scenes or out not in (None, resume):
             raise click.UsageError("--resume continues a run with its stored settings; don't give --scenes or another --out")
-        record = run_training(None, resume, device=device, resume=True, max_minutes=max_minutes, quiet=quiet)
+        record = _interruptible(resume, lambda: run_training(None, resume, device=device, resume=True,
+                                                             max_minutes=max_minutes, quiet=quiet))
         out = resume
     else:
         if not all_scenes:
@@ -114,7 +118,7 @@ def train(scenes, more_scenes, val_scenes, out, resume, method, sensor, channel_
                             "adversarial": w_adversarial, "rgb": w_rgb},
             },
         )
-        record = run_training(spec, out, device=device, quiet=quiet)
+        record = _interruptible(out, lambda: run_training(spec, out, device=device, quiet=quiet))
     if record is None:  # not rank 0 of a distributed run
         return
     if "ridge" in record:
@@ -127,3 +131,21 @@ def train(scenes, more_scenes, val_scenes, out, resume, method, sensor, channel_
         summary += (f" (best validation at step {val['step']}, standard convention: MPSNR {val['standard']['MPSNR']:.2f} dB, "
                     f"SAM {val['standard']['SAM']:.4f} rad)")
     click.echo(summary)
+
+
+def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C
+    raise KeyboardInterrupt
+
+
+def _interruptible(out: str, run: Callable[[], dict | None]) -> dict | None:
+    """Run the training; Ctrl-C or SIGTERM end it with one line that says what is left. Every
+    checkpoint is written whole or not at all, so the last one is consistent."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return run()
+    except KeyboardInterrupt:
+        if (Path(out) / "state.pt").exists():
+            raise click.ClickException(f"interrupted; continue from the last checkpoint with: inss-geo train --resume {out}") from None
+        raise click.ClickException("interrupted before the first checkpoint; nothing to resume") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
