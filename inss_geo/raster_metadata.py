@@ -75,3 +75,15 @@ def read_wavelengths(path: str | Path) -> tuple[np.ndarray | None, np.ndarray | 
             return wavelengths_from_dataset(src)
     except RasterioIOError as exc:
         raise InputFileError(f"{path}: not a readable raster ({exc})") from None
+
+
+def check_holds_what_it_claims(src: rasterio.io.DatasetReader, path: Path) -> None:
+    """Refuse an ENVI file smaller than its header says: GDAL would read zeros past its end (a
+    12 KB file whose header claims 5000 x 5000 pixels was computed for minutes)."""
+    if src.driver != "ENVI":
+        return
+    need = src.width * src.height * src.count * np.dtype(src.dtypes[0]).itemsize
+    have = path.stat().st_size
+    if have < need:
+        raise InputFileError(f"{path}: holds {have} bytes but its header describes {need} "
+                             f"({src.width} x {src.height} x {src.count} {src.dtypes[0]}); truncated or a wrong header")

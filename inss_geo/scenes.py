@@ -167,6 +167,8 @@ def load_scene(
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"{path}: file not found")
+    if not path.is_file():  # a FIFO or a device would block the read forever
+        raise InputFileError(f"{path}: not a regular file")
     nodata = None
     if path.suffix.lower() in (".npz", ".mat"):
         hwb, wl = _read_array_file(path)
@@ -175,10 +177,11 @@ def load_scene(
         import rasterio  # here: .npz / .mat training needs no GDAL (a GPU machine may lack it)
         from rasterio.errors import RasterioIOError
 
-        from .raster_metadata import wavelengths_from_dataset
+        from .raster_metadata import check_holds_what_it_claims, wavelengths_from_dataset
 
         try:
             with rasterio.open(path) as src:
+                check_holds_what_it_claims(src, path)
                 cube = src.read()
                 wl, _ = wavelengths_from_dataset(src)
                 nodata = src.nodata

@@ -49,6 +49,7 @@ from .model.mixing import CELLS_PER_CHUNK
 from .model.unet import fold_batch_norms
 from .output_paths import check_outputs
 from .raster_io import BackgroundWriter, OutputRaster, output_format
+from .raster_metadata import check_holds_what_it_claims
 from .rgb_input import choose_rgb_bands, make_scaler, read_rgb_tile
 from .sensors import Sensor
 from .stitching import Stitcher
@@ -128,12 +129,11 @@ def _open_input(path: str | Path) -> rasterio.io.DatasetReader:
     if src.width == 0 or src.height == 0:
         src.close()
         raise InputFileError(f"{p}: raster has no pixels")
-    if src.driver == "ENVI":  # GDAL reads zeros past the end of a data file its header oversells
-        need = src.width * src.height * src.count * np.dtype(src.dtypes[0]).itemsize
-        if p.stat().st_size < need:
-            src.close()
-            raise InputFileError(f"{p}: holds {p.stat().st_size} bytes but its header describes {need} "
-                                 f"({src.width} x {src.height} x {src.count} {src.dtypes[0]}); truncated or a wrong header")
+    try:
+        check_holds_what_it_claims(src, p)
+    except InputFileError:
+        src.close()
+        raise
     if src.crs is None:
         log.warning("%s has no CRS; outputs will not be georeferenced either", p)
     return src

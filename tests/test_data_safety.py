@@ -145,10 +145,19 @@ def test_a_header_that_claims_more_than_the_file_holds(work):
     assert time.monotonic() - start < 30
 
 
-def test_a_fifo_is_refused_not_waited_on(work):
+def test_a_lying_header_is_refused_as_a_training_scene_too(work):
+    (work / "big.img").write_bytes(b"\x01" * 12_000)
+    (work / "big.hdr").write_text("ENVI\nsamples = 5000\nlines = 5000\nbands = 3\nheader offset = 0\n"
+                                  "file type = ENVI Standard\ndata type = 1\ninterleave = bsq\nbyte order = 0\n")
+    _refused(["evaluate", "--scenes", str(work / "big.img"), "--sensor", "aviris-classic"], work, "its header describes")
+
+
+@pytest.mark.parametrize("command", ["synthesize", "evaluate"])
+def test_a_fifo_is_refused_not_waited_on(work, command):
     os.mkfifo(work / "pipe.tif")
-    _refused(["synthesize", str(work / "pipe.tif"), "-o", str(work / "out.envi"), "-q"], work, "not a regular file",
-             timeout=60)
+    args = (["synthesize", str(work / "pipe.tif"), "-o", str(work / "out.envi"), "-q"] if command == "synthesize"
+            else ["evaluate", "--scenes", str(work / "pipe.tif")])
+    _refused(args, work, "not a regular file", timeout=60)
 
 
 @pytest.mark.parametrize("fault", ["nan", "inf", "no-data-section"])
