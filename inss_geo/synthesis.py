@@ -207,6 +207,7 @@ class _Outputs:
                  device: torch.device, clock: StageClock) -> None:
         self.clock = clock
         self.rasters: list[OutputRaster] = []
+        self.written: list[Path] | None = None  #: the final paths, once every output is in place
         self.writer: BackgroundWriter | None = None
         self.workers: Workers | None = None
         try:
@@ -465,7 +466,8 @@ class _Outputs:
         for r in self.rasters:
             r.finish()
         with signals_deferred(reraise=False):  # the run is complete: a late signal stops nothing
-            return [r.commit() for r in self.rasters]
+            self.written = [r.commit() for r in self.rasters]
+        return self.written
 
     def abort(self) -> None:
         """Remove every temporary, with signals held so a second Ctrl-C cannot leave some behind."""
@@ -538,13 +540,15 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
         try:
             outputs = _Outputs(frame, Path(output), model, contract, opts, scaler.describe(), device, clock)
             _run_tiles(src, frame, bands, scaler, model, rows, cols, outputs, opts, device, progress, clock)
-            with clock("write (not hidden)"):
-                written = outputs.commit()
             if summary is not None:
                 summary.update(outputs.meter.summary())
+            with clock("write (not hidden)"):
+                written = outputs.commit()
             clock.seconds["write (background thread)"] = outputs.writer.busy_seconds
             return written
         except BaseException as exc:
+            if outputs is not None and outputs.written is not None and isinstance(exc, KeyboardInterrupt):
+                return outputs.written  # a signal after the commit: the run is complete, nothing to undo
             why = _write_failure(exc, Path(output).parent)  # before the clean-up frees the space
             if outputs is not None:  # (_Outputs cleans up after itself when opening fails)
                 outputs.abort()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import gc
 import logging
+import signal
 
 import click
 
@@ -16,6 +17,14 @@ class InssGroup(click.Group):
     """A click group that turns errors into ``Error: <one line>`` and exit 1 (-vv: traceback)."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return self._invoke(ctx)
+        finally:
+            if _program:
+                for s in (signal.SIGINT, signal.SIGTERM):
+                    signal.signal(s, signal.SIG_IGN)
+
+    def _invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except InssGeoError as exc:
@@ -44,6 +53,20 @@ def main(ctx: click.Context, verbose: int) -> None:
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s: %(message)s")
     if not verbose:  # GDAL's own messages repeat what the one-line error says; -v shows them
         logging.getLogger("rasterio").setLevel(logging.CRITICAL)
+
+
+#: whether this process is the ``inss-geo`` program itself (:func:`cli`), not a caller of ``main``
+_program = False
+
+
+def cli() -> None:
+    """The ``inss-geo`` program (console script, ``python -m inss_geo``): :data:`main` in a
+    process of its own, which ignores SIGINT and SIGTERM once its command has ended. A late
+    signal could then only interrupt the exit (click's last line, torch's and tqdm's exit-time
+    clean-up) and print tracebacks after the command's last line."""
+    global _program
+    _program = True
+    main()
 
 
 # On exit the interpreter's last garbage collection walks every object torch and GDAL made, 0.3 s

@@ -71,6 +71,7 @@ def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance
     warm_heap(WARM_BYTES)  # while torch is imported
     import torch
 
+    from ..atomic import signals_deferred
     from ..synthesis import StageClock, SynthesisOptions
     from ..synthesis import synthesize as run
 
@@ -101,6 +102,14 @@ def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance
         raise click.ClickException("interrupted; no output was written") from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+    with signals_deferred(reraise=False):  # the outputs are complete: a late signal stops nothing
+        _report(written, summary, clock, progress, device)
+
+
+def _report(written, summary: dict, clock, progress: str, device: str) -> None:
+    """What a finished run prints."""
+    import torch
+
     if progress == "json":
         click.echo(json.dumps({"stages_s": {k: round(v, 3) for k, v in clock.seconds.items()}}), err=True)
         click.echo(json.dumps({"consistency": {k: round(v, 4) for k, v in summary.items()}}), err=True)
