@@ -37,7 +37,7 @@ def main() -> None:
     d = model.config.downscale
     abundance, phi = predict_example(model)
     torch.set_num_threads(1)  # as on synthesis's workers
-    t = model.t.clamp_min(0).detach() * INT16_UNITS
+    t = model.signature().detach() * INT16_UNITS
     rows = [(abundance[g * d : (g + 1) * d].contiguous(), phi[g : g + 1].contiguous()) for g in range(phi.shape[0])]
     out = torch.empty(model.library.shape[0], d, abundance.shape[1], dtype=torch.int16)
 

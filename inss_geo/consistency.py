@@ -86,7 +86,8 @@ class ConsistencyMeter:
             return
         lum_in = sobel_magnitude(rgb_in.astype(np.float64).mean(axis=0))
         lum_out = sobel_magnitude(hsi[self.visible].astype(np.float64).mean(axis=0))
-        inner = valid[1:-1, 1:-1] & valid[:-2, 1:-1] & valid[2:, 1:-1] & valid[1:-1, :-2] & valid[1:-1, 2:]
+        h, w = valid.shape
+        inner = np.logical_and.reduce([valid[dy : h - 2 + dy, dx : w - 2 + dx] for dy in range(3) for dx in range(3)])
         self.edges.add(lum_in[inner], lum_out[inner])
 
     def summary(self) -> dict[str, float]:
