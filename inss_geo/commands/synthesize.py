@@ -46,7 +46,7 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit no
 @click.option("--aoi", default=None, help="Area of interest: a GeoJSON file or a WKT polygon; only its window is synthesized, pixels outside it are nodata.")
 @click.option("--bbox", default=None, help="Area of interest as minx,miny,maxx,maxy (in --bbox-crs).")
 @click.option("--aoi-crs", "--bbox-crs", "aoi_crs", default="EPSG:4326", help="CRS of --aoi or --bbox coordinates (a GeoJSON file's own crs member wins).")
-@click.option("--tile", type=click.IntRange(64), default=512, help="Tile size, a multiple of the model's 2^stages (32 for the default model). Larger: faster and closer to whole-image output, more memory.")
+@click.option("--tile", type=click.IntRange(32), default=512, help="Tile size, a multiple of the model's 2^stages (32 for the default model). Larger: faster and closer to whole-image output, more memory.")
 @click.option("--overlap", type=click.IntRange(0), default=128, help="Tile overlap, at most half the tile; tile - overlap must be a multiple of the model's 2^stages. Larger = closer to whole-image output.")
 @click.option("--batch-size", type=click.IntRange(1), default=1, help="Tiles per forward pass (use more on CUDA).")
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", help="Matrix products of the U-Net, T and the mixing in bf16 or fp16 (fp16: GPUs only); they accumulate in float32.")

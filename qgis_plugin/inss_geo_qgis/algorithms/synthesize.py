@@ -78,7 +78,8 @@ class SynthesizeAlgorithm(QgsProcessingAlgorithm):
         advanced = [
             QgsProcessingParameterString(self.INPUT_SCALE, "Input scale (auto, percentile, or a number to divide by)",
                                          defaultValue="auto"),
-            QgsProcessingParameterNumber(self.TILE, "Tile size (multiple of 64)", defaultValue=512, minValue=64),
+            QgsProcessingParameterNumber(self.TILE, "Tile size (a multiple of 32 for the default model)", defaultValue=512,
+                                         minValue=32),
             QgsProcessingParameterNumber(self.OVERLAP, "Tile overlap", defaultValue=128, minValue=0),
             QgsProcessingParameterEnum(self.FORMAT, "Output format", [f[0] for f in FORMATS], defaultValue=0),
             QgsProcessingParameterEnum(self.DTYPE, "Hyperspectral data type", [d[0] for d in DTYPES], defaultValue=0),
