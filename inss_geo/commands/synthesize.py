@@ -80,8 +80,7 @@ def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance
     torch.backends.cudnn.allow_tf32 = False
     # Where a model's sigmoids saturate, exp(-z) falls below float32's normal range and x86 takes
     # a slow microcode path for each result, which rounds away anyway: flushed to zero (figures in
-    # README.md, bench/mixing_steps.py --flush-denormal). Set before any thread starts: threads
-    # inherit it.
+    # bench/README.md). Set before any thread starts: threads inherit it.
     torch.set_flush_denormal(True)
     if threads:
         torch.set_num_threads(threads)
