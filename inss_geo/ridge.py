@@ -52,30 +52,32 @@ def _moments(cube: np.ndarray, valid: np.ndarray, rgb: list[int], mean: np.ndarr
     return f.T @ f, f.T @ y
 
 
-def fit_ridge(train: SceneSet, penalty: float) -> np.ndarray:
-    """Coefficients (10, K) for one penalty; each channel from the scenes that have it."""
-    stats = train.rgb_statistics()
-    mean, std = np.array(stats["mean"]), np.array(stats["std"])
-    rgb = list(train.sensor.rgb)
-    k = train.sensor.n_channels
-    moments = [_moments(c, v, rgb, mean, std) for c, v in zip(train.cubes, train.valid, strict=True)]
-    coef = np.zeros((N_FEATURES, k))
-    for ch in range(k):
-        have = [m for m, present in zip(moments, train.channels, strict=True) if present[ch]]
-        if not have:
-            continue
-        gram = sum(g for g, _ in have)
-        rhs = sum(b[:, ch] for _, b in have)
-        reg = penalty * np.trace(gram) / N_FEATURES * np.eye(N_FEATURES)
-        reg[0, 0] = 0.0  # the intercept is not shrunk
-        coef[:, ch] = np.linalg.lstsq(gram + reg, rhs, rcond=None)[0]
-    return coef
+class RidgeFit:
+    """The training pixels' normal equations per channel, formed once: each penalty is then a
+    224 10 x 10 solve, not another pass over the scenes."""
 
+    def __init__(self, train: SceneSet) -> None:
+        stats = train.rgb_statistics()
+        self.mean, self.std = np.array(stats["mean"]), np.array(stats["std"])
+        rgb, k = list(train.sensor.rgb), train.sensor.n_channels
+        moments = [_moments(c, v, rgb, self.mean, self.std) for c, v in zip(train.cubes, train.valid, strict=True)]
+        self.grams = np.zeros((k, N_FEATURES, N_FEATURES))  # per channel, from the scenes that have it
+        self.rhs = np.zeros((k, N_FEATURES))
+        for (gram, rhs), present in zip(moments, train.channels, strict=True):
+            self.grams[present] += gram
+            self.rhs[present] += rhs[:, present].T
 
-def build_ridge(coef: np.ndarray, train: SceneSet) -> RidgeModel:
-    """The model of :func:`fit_ridge`'s coefficients, with the training RGB statistics."""
-    stats = train.rgb_statistics()
-    return RidgeModel(torch.from_numpy(coef), torch.tensor(stats["mean"]), torch.tensor(stats["std"]))
+    def model(self, penalty: float) -> RidgeModel:
+        """The fit for one penalty (relative to the Gram matrix's mean diagonal; the intercept is
+        not shrunk); a channel no scene has predicts 0."""
+        coef = np.zeros((N_FEATURES, len(self.grams)))
+        for ch, (gram, rhs) in enumerate(zip(self.grams, self.rhs, strict=True)):
+            if not gram.any():
+                continue
+            reg = penalty * np.trace(gram) / N_FEATURES * np.eye(N_FEATURES)
+            reg[0, 0] = 0.0
+            coef[:, ch] = np.linalg.lstsq(gram + reg, rhs, rcond=None)[0]
+        return RidgeModel(torch.from_numpy(coef), torch.from_numpy(self.mean), torch.from_numpy(self.std))
 
 
 def choose_ridge(train: SceneSet, val: list[Scene], data_scale: float) -> tuple[RidgeModel, list[dict]]:
@@ -84,9 +86,10 @@ def choose_ridge(train: SceneSet, val: list[Scene], data_scale: float) -> tuple[
     if not val:
         raise ConfigError("--method ridge chooses its penalty on validation scenes; give --val-scenes")
     sensor = train.sensor
+    fit = RidgeFit(train)
     records, best = [], None
     for penalty in PENALTIES:
-        model = build_ridge(fit_ridge(train, penalty), train)
+        model = fit.model(penalty)
         scores = []
         for scene in val:
             cube = scene.on_sensor(sensor)
