@@ -272,6 +272,12 @@ class NeuralMixing(nn.Module):
             raise ValueError("the consistency step and the RGB residual need the input RGB")
         cells_rgb = None if rgb is None else rgb.reshape(gh, d, gw, d, 3)
         cells_res = None if residual is None else residual.view(3, gh, d, gw, d)
+        # the consistency step's P^T (3, K), once per block
+        spread = None if projection is None else projection.matrix().detach().T.to(wide["dtype"]).contiguous()
+        if rgb is None:
+            channels = None
+        else:
+            channels = projection.rgb_index.tolist() if projection is not None else list(rgb_channels)
         chunks = -(-gw // cells_per_chunk)
         edges = [gw * i // chunks for i in range(chunks + 1)]
         for gy in range(gh):
@@ -279,8 +285,7 @@ class NeuralMixing(nn.Module):
                 a = cells[gy, :, c0:c1].transpose(0, 1).to(dtype).reshape(c1 - c0, d * d, n)
                 part = None if params is None else params[gy * gw + c0 : gy * gw + c1]
                 chunk_rgb = None if cells_rgb is None else cells_rgb[gy, :, c0:c1].transpose(0, 1).reshape(-1, 3)
-                finish = functools.partial(_finish, path=path, projection=projection, rgb=chunk_rgb,
-                                           channels=rgb_channels, d=d,
+                finish = functools.partial(_finish, path=path, rgb=chunk_rgb, channels=channels, spread=spread, d=d,
                                            residual=None if cells_res is None else cells_res[:, gy, :, c0:c1])
                 if rel is None:
                     self._sum_into(a, part, scaled, doubled, cells_s[:, gy, :, c0:c1], finish)
@@ -317,16 +322,20 @@ class NeuralMixing(nn.Module):
         return x.reshape(b, gh, gw, d, d, k).permute(0, 5, 1, 3, 2, 4).reshape(b, k, gh * d, gw * d)
 
 
-def _finish(s: torch.Tensor, path: torch.Tensor | None, projection: RGBProjection | None, rgb: torch.Tensor | None,
-            channels: tuple[int, int, int] | None, d: int, residual: torch.Tensor | None) -> torch.Tensor:
-    """What follows the mixing, in place on s (pixels, K): + L_path, then the consistency step;
-    before that step, rgb - s at the RGB ``channels`` goes into ``residual`` (3, D, cells, D)."""
+def _finish(s: torch.Tensor, path: torch.Tensor | None, rgb: torch.Tensor | None, channels: list[int] | None,
+            spread: torch.Tensor | None, d: int, residual: torch.Tensor | None) -> torch.Tensor:
+    """What follows the mixing, in place on s (pixels, K): + L_path; then the colour error
+    rgb - s at the RGB ``channels`` goes into ``residual`` (3, D, cells, D), and the consistency
+    step spreads it by P^T (``spread``, 3 x K) and floors s at 0, as :class:`RGBProjection` does."""
     if path is not None:
         s.add_(path)
+    if rgb is None:
+        return s
+    error = rgb.to(s.dtype) - s[:, channels]
     if residual is not None:
-        _store(residual, rgb.to(s.dtype) - s[:, list(channels)], d)
-    if projection is not None:
-        projection.correct(s, rgb.to(s.dtype))
+        _store(residual, error, d)
+    if spread is not None:
+        s.addmm_(error, spread).clamp_min_(0)
     return s
 
 

@@ -36,7 +36,3 @@ class RGBProjection(nn.Module):
         """hsi (B, K, H, W), rgb (B, 3, H, W) in the same units -> s' (B, K, H, W)."""
         residual = rgb - hsi[:, self.rgb_index]
         return (hsi + torch.einsum("kc,bchw->bkhw", self.matrix(), residual)).clamp_min(0)
-
-    def correct(self, s: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
-        """In place, pixel-major: s (N, K) and rgb (N, 3) in the same units -> s'."""
-        return s.addmm_(rgb - s[:, self.rgb_index], self.matrix().T.to(s.dtype)).clamp_min_(0)
