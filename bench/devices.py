@@ -5,8 +5,8 @@ Usage: python bench/devices.py [--device cuda] [--reference-device cpu] [--workd
 For a GPU, whose code path the tests run only on the CPU. Two cases, each run on both devices
 in fp32 with float32 rasters:
 
-- whole: the example with every output (HSI, all abundances, the mixing grid and the per-order
-  norms), four tiles per batch;
+- whole: the example with every output (HSI, all abundances, the mixing contributions and the
+  parameter grid), four tiles per batch;
 - aoi: a window whose offset and size are no multiple of the cells or tiles (the path a
   raster's edge takes), with the top-8 abundances.
 
@@ -43,13 +43,13 @@ def cases() -> dict[str, list[str]]:
 
 
 def read(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """A raster's values (bands, pixels) and validity (pixels,). The mixing grid (tens of
-    thousands of BIP bands, no nodata) is memory-mapped: GDAL would read it band by band."""
+    """A raster's values (bands, pixels) and validity (pixels,); the parameter grid (.npy) as
+    (parameters, cells), valid where written."""
+    if path.suffix == ".npy":
+        grid = np.load(path, mmap_mode="r")
+        grid = grid.reshape(-1, grid.shape[-1]).T
+        return grid, np.isfinite(grid[0])
     with rasterio.open(path) as src:
-        if path.name == "mix.envi":
-            grid = np.memmap(path, dtype=np.dtype(src.dtypes[0]).newbyteorder("<"), mode="r",
-                             shape=(src.height * src.width, src.count))
-            return grid.T, np.ones(src.height * src.width, bool)
         return src.read().reshape(src.count, -1), src.dataset_mask().reshape(-1) > 0
 
 
@@ -80,7 +80,7 @@ def main() -> None:
         ref, other = folders[args.reference_device], folders[args.device]
         top_k = TOP_K if "--abundance-top-k" in options else None
         results[name] = {f: compare(ref / f, other / f, top_k if f == "ab.tif" else None)
-                         for f in ("hsi.envi", "ab.tif", "mix.envi", "mix_orders.envi")}
+                         for f in ("hsi.envi", "ab.tif", "mix.envi", "mix_params.npy")}
     print(json.dumps({"device": args.device, "reference_device": args.reference_device, "results": results}, indent=2))
 
 

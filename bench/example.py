@@ -10,6 +10,7 @@ import numpy as np
 import rasterio
 import torch
 
+from inss_geo.inference import synthesize_rgb
 from inss_geo.model import INSS
 from measure import run_measured
 
@@ -22,9 +23,8 @@ def predict_example(model: INSS) -> tuple[torch.Tensor, torch.Tensor]:
     and contiguous, from one whole-image pass of ``model``."""
     with rasterio.open(EXAMPLE) as src:
         rgb = torch.from_numpy(src.read().astype(np.float32) / 255)[None]
-    logits, feature = model.unet(rgb)
-    abundance = torch.softmax(logits, 1)[0].permute(1, 2, 0).contiguous()
-    return abundance, model.transform(feature)[0].permute(1, 2, 0).contiguous()
+    out = synthesize_rgb(model, rgb)
+    return out.abundance[0].permute(1, 2, 0).contiguous(), out.phi[0].permute(1, 2, 0).contiguous()
 
 
 def synthesize_example(*options: str) -> float:

@@ -1,15 +1,16 @@
 """Benchmark ``inss-geo synthesize``: Mpx/s, fraction of the roofline, time per stage, peak RSS.
 
-Usage: python bench/synthesize.py [SIZE ...] [--workdir DIR] [--model PATH] [--mixing] [--tile N --overlap N]
+Usage: python bench/synthesize.py [SIZE ...] [--workdir DIR] [--model PATH] [--mixing] [--tile N] [--default-options]
                                   [--precision fp32|bf16|fp16] [--device cpu|cuda[:N]] [--batch-size N]
 
 Each input is the bundled NAIP example mirrored out to SIZE x SIZE (written window by window);
-the run writes the HSI (int16) and the top-8 abundance raster. Peak RSS is that of the
+the run writes the HSI (int16) and the top-8 abundance raster, or with ``--default-options``
+the HSI alone with synthesize's defaults (float32). Peak RSS is that of the
 ``inss-geo`` process alone (its ``VmHWM``; see ``measure.py``).
 
 Roofline: the model's FLOPs per output pixel are counted by torch's FlopCounterMode on one
-tile (U-Net + T) and one block (mixing) of the architecture, i.e. one pass per pixel with no
-tile overlap; the machine's rate is a 4096² ``torch.mm`` timed here with the same threads, in
+tile (U-Net + T) and one block (mixing) of the architecture, i.e. one pass per pixel without
+the margin each tile's U-Net also reads (``unet_passes_per_pixel`` says how much that adds); the machine's rate is a 4096² ``torch.mm`` timed here with the same threads, in
 the run's ``--precision`` (bf16 runs are measured against the bf16 rate, not flattered by the
 fp32 one). Fraction = achieved pixels/s x FLOPs per pixel / matmul rate (the higher of the
 rates measured before and after the run). On a GPU the rate is the GPU's, and the device memory
@@ -94,24 +95,26 @@ def matmul_gflops(precision: str, device: str, size: int = 4096, repeats: int = 
     return 2 * size**3 / best / 1e9
 
 
-def unet_passes(size: int, tile: int | None, overlap: int | None) -> tuple[int, float]:
-    """Tiles for a SIZE x SIZE input (synthesize's defaults where not given) and the U-Net passes
-    per pixel they make: tiles overlap less at the raster's edges, so a small raster needs fewer."""
-    from inss_geo.synthesis import SynthesisOptions
+def unet_passes(size: int, tile: int | None, model_path: str | None) -> tuple[int, float]:
+    """Tiles for a SIZE x SIZE input (synthesize's default tile where not given) and the U-Net
+    passes per pixel they make, each tile's window being its block and the model's margin."""
+    from inss_geo.checkpoint import load_checkpoint
+    from inss_geo.model.receptive_field import tile_margin
+    from inss_geo.synthesis import SynthesisOptions, default_model_path
     from inss_geo.tiling import make_grid
 
-    opts = SynthesisOptions()
-    tile = tile or opts.tile
-    tiles = make_grid(size, tile, opts.overlap if overlap is None else overlap, 64).count ** 2
-    return tiles, tiles * tile**2 / size**2
+    model, _ = load_checkpoint(model_path or default_model_path())
+    grid = make_grid(size, tile or SynthesisOptions().tile, tile_margin(model.config), model.config.multiple)
+    return grid.count**2, grid.count**2 * grid.window**2 / size**2
 
 
-def run(size: int, workdir: Path, model: str | None, mixing: bool, extra: list[str]) -> dict:
+def run(size: int, workdir: Path, model: str | None, mixing: bool, extra: list[str], defaults: bool) -> dict:
     inp = workdir / f"in_{size}.tif"
     make_input(inp, size)
     out = workdir / f"hsi_{size}.envi"
-    cmd = [sys.executable, "-m", "inss_geo", "synthesize", str(inp), "-o", str(out), "--dtype", "int16",
-           "--abundance", str(workdir / f"ab_{size}.tif"), "--abundance-top-k", "8", "--input-scale", "255",
+    outputs = [] if defaults else ["--dtype", "int16", "--abundance", str(workdir / f"ab_{size}.tif"),
+                                   "--abundance-top-k", "8"]
+    cmd = [sys.executable, "-m", "inss_geo", "synthesize", str(inp), "-o", str(out), *outputs, "--input-scale", "255",
            "--overwrite", "--progress", "json", *extra]
     if model:
         cmd += ["--model", model]
@@ -134,14 +137,14 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path("bench_out"))
     ap.add_argument("--model", default=None)
     ap.add_argument("--mixing", action="store_true")
+    ap.add_argument("--default-options", action="store_true", help="the HSI alone, in synthesize's default dtype")
     ap.add_argument("--tile", type=int, default=None)
-    ap.add_argument("--overlap", type=int, default=None)
     ap.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--batch-size", type=int, default=None)
     args = ap.parse_args()
     args.workdir.mkdir(exist_ok=True)
-    extra = [*(["--tile", str(args.tile)] if args.tile else []), *(["--overlap", str(args.overlap)] if args.overlap is not None else []),
+    extra = [*(["--tile", str(args.tile)] if args.tile else []),
              *(["--precision", args.precision] if args.precision != "fp32" else []), "--device", args.device,
              *(["--batch-size", str(args.batch_size)] if args.batch_size else [])]
     flops = flops_per_pixel(args.model)
@@ -149,13 +152,13 @@ def main() -> None:
     peak = matmul_gflops(args.precision, args.device)
     results = []
     for s in args.sizes:
-        r = run(s, args.workdir, args.model, args.mixing, extra)
+        r = run(s, args.workdir, args.model, args.mixing, extra, args.default_options)
         # the machine's rate drifts on a shared host: measured again after each run, and the
         # higher of the two is the roofline (a slow moment must not flatter the fraction)
         after = matmul_gflops(args.precision, args.device)
         r[f"{rate}_after"] = round(after, 1)
         r["roofline_fraction"] = round(r["mpx_per_s"] * 1e6 * flops["total"] / (max(peak, after) * 1e9), 4)
-        r["tiles"], passes = unet_passes(s, args.tile, args.overlap)
+        r["tiles"], passes = unet_passes(s, args.tile, args.model)
         r["unet_passes_per_pixel"] = round(passes, 3)
         results.append(r)
         print(json.dumps(r), file=sys.stderr, flush=True)
@@ -165,7 +168,7 @@ def main() -> None:
                 "time_ratio_per_pixel_ratio": round(b["seconds"] / a["seconds"] / (b["size"] / a["size"]) ** 2, 3),
                 "time_ratio_per_tile_ratio": round(b["seconds"] / a["seconds"] / (b["tiles"] / a["tiles"]), 3)}
                for a, b in zip(results, results[1:])]
-    print(json.dumps({"cpu_count": os.cpu_count(), "device": args.device, "python": sys.version.split()[0], "options": extra,
+    print(json.dumps({"cpu_count": os.cpu_count(), "device": args.device, "python": sys.version.split()[0], "options": extra, "default_options": args.default_options,
                       "flops_per_pixel": {k: round(v) for k, v in flops.items()},
                       rate: round(peak, 1), "results": results, "scaling": scaling}, indent=2))
 

@@ -19,6 +19,7 @@ from .atomic import atomic_path, remove_abandoned
 from .errors import CheckpointError, InputFileError, SensorMismatchError
 from .model import INSS, ModelConfig
 from .model.config import config_from_dict
+from .model.receptive_field import receptive_radius
 from .ridge import RidgeModel
 from .sensors import Sensor
 
@@ -39,10 +40,14 @@ def build_contract(
     training: dict | None = None,
     metrics: dict | None = None,
 ) -> dict:
-    """The JSON-able description stored beside the weights; ``config`` None for a ridge baseline."""
+    """The JSON-able description stored beside the weights; ``config`` None for a ridge baseline.
+
+    ``receptive_radius_px`` says how far from a pixel the model looks (0 for the per-pixel ridge):
+    synthesis reads each tile with that margin (:mod:`model.receptive_field`)."""
     return {
         "method": "inss" if config is not None else "ridge",
         "architecture": asdict(config) if config is not None else {"features": "quadratic in standardised RGB"},
+        "receptive_radius_px": receptive_radius(config) if config is not None else 0,
         "library": {"n_spectra": len(names), "names": list(names), "chapters": list(chapters)},
         "sensor": sensor.to_config(),
         "data": {

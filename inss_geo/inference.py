@@ -1,44 +1,41 @@
 """Whole-image synthesis for scenes that fit in memory (evaluation, validation).
 
-Tiled synthesis of scenes larger than memory builds on :func:`synthesize_rgb`.
+Tiled synthesis (:mod:`synthesis`) gives the same output block by block, for scenes larger than memory.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .model import INSS, Synthesis
+from .model.receptive_field import tile_margin
 from .ridge import RidgeModel
+from .tiling import reflect_index
 
 
 @torch.no_grad()
 def synthesize_rgb(model: INSS, rgb: torch.Tensor) -> Synthesis:
-    """Synthesize from normalised RGB (B, 3, H, W) of any size.
+    """Synthesize from normalised RGB (B, 3, H, W) of any size, in one pass.
 
-    The input is reflect-padded on the bottom/right to the model's multiple (2^stages) and every
-    output is cropped back, so pixel (y, x) of the output belongs to pixel (y, x) of the input.
+    The input is extended by the model's tile margin on every side, and on the bottom and right
+    to its multiple, by reflection (:func:`tiling.reflect_index`), and every output is cropped
+    back to (H, W): the context a tile of ``inss-geo synthesize`` reads, so tiled synthesis
+    gives the same output.
     """
-    m = model.config.multiple
+    m, margin, d = model.config.multiple, tile_margin(model.config), model.config.downscale
     h, w = rgb.shape[-2:]
-    ph, pw = -h % m, -w % m
-    x = rgb
-    while ph or pw:  # reflection padding needs pad < size; repeat for tiny inputs
-        sh, sw = min(ph, x.shape[-2] - 1), min(pw, x.shape[-1] - 1)
-        if sh == 0 and sw == 0:
-            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
-            break
-        x = F.pad(x, (0, sw, 0, sh), mode="reflect")
-        ph, pw = ph - sh, pw - sw
+    rows = reflect_index(np.arange(-margin, -(-h // m) * m + margin), h)
+    cols = reflect_index(np.arange(-margin, -(-w // m) * m + margin), w)
+    x = rgb[..., torch.from_numpy(rows).to(rgb.device), :][..., torch.from_numpy(cols).to(rgb.device)]
     out = model(x)
-    d = model.config.downscale
-    crop = lambda t: t[..., :h, :w]  # noqa: E731
+    crop = lambda t: t[..., margin : margin + h, margin : margin + w]  # noqa: E731
+    cells = slice(margin // d, margin // d + -(-h // d)), slice(margin // d, margin // d + -(-w // d))
     return Synthesis(
         crop(out.hsi),
         crop(out.linear),
         crop(out.abundance),
-        None if out.phi is None else out.phi[..., : -(-h // d), : -(-w // d)],
+        None if out.phi is None else out.phi[..., cells[0], cells[1]],
         [crop(e) for e in out.orders],
     )
 

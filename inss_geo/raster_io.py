@@ -7,7 +7,6 @@ never leaves a file that looks finished.
 
 from __future__ import annotations
 
-import math
 import os
 import queue
 import shutil
@@ -26,7 +25,6 @@ from rasterio.windows import Window
 from .atomic import temp_prefix
 from .errors import ConfigError, OutputError
 from .output_paths import raster_files
-from .row_buffer import RowBuffer
 
 #: Output extensions -> GDAL driver (COG is written as GTiff, then copied by GDAL's COG driver).
 FORMATS = {".envi": "ENVI", ".img": "ENVI", ".bsq": "ENVI", ".bil": "ENVI", ".bip": "ENVI", ".dat": "ENVI",
@@ -37,9 +35,6 @@ FORMATS = {".envi": "ENVI", ".img": "ENVI", ".bsq": "ENVI", ".bil": "ENVI", ".bi
 #: the process's memory) until the map is dropped, and in BIL or BSQ every row of every band
 #: touches its own page, so a whole 384-row, 224-band block would map 350 MB
 ROWS_PER_MAP = 16
-#: the most memory a BIL or BIP ENVI file's row of blocks may take to be gathered and written
-#: in one go (:mod:`row_buffer`); wider rasters go through the page cache block by block
-ROW_BUFFER_BYTES = 1 << 30
 
 
 def output_format(path: str | Path, fmt: str | None) -> str:
@@ -69,9 +64,6 @@ class OutputRaster:
         tags: Dataset metadata.
         scales: Per-band gain (physical = stored * gain).
         block: GeoTIFF tile size; best the size of the windows that will be written.
-        tallest_block: The most lines a window written will have; given, a BIL or BIP ENVI
-            raster gathers each row of windows in memory and writes it in one go, if that
-            takes at most ``ROW_BUFFER_BYTES`` (windows must then come in rows, top to bottom).
     """
 
     def __init__(
@@ -87,7 +79,6 @@ class OutputRaster:
         tags: dict[str, str] | None = None,
         scales: list[float] | None = None,
         block: int = 256,
-        tallest_block: int = 0,
     ) -> None:
         self.final = Path(path)
         self.nodata = profile.get("nodata")  #: what marks a pixel with no value, as the profile declares
@@ -105,7 +96,7 @@ class OutputRaster:
                 fit = [min(block, -(-n // 16) * 16) for n in (profile["width"], profile["height"])]
                 opts.update(driver="GTiff", tiled=True, blockxsize=fit[0], blockysize=fit[1], BIGTIFF="IF_SAFER",
                             interleave="pixel" if profile["count"] < 1000 else "band")
-            self._raw = self._rows = None
+            self._raw = None
             try:
                 with warnings.catch_warnings():  # an input without CRS was already reported
                     warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -135,25 +126,17 @@ class OutputRaster:
                     os.posix_fallocate(self._raw.fileno(), 0, size)
                 else:  # macOS, Windows: a sparse file
                     self._raw.truncate(size)
-                line, lines = self._layout[1:], min(tallest_block, h)  # (a raster shorter than a block)
-                if (interleave != "bsq" and hasattr(os, "pwrite")
-                        and 0 < lines * math.prod(line) * self._dtype.itemsize <= ROW_BUFFER_BYTES):
-                    self._rows = RowBuffer(self.tmp, interleave, line, self._dtype, lines)
         except BaseException:
             self.abort()  # nothing of a half-opened output stays behind
             raise
 
     def write(self, data: np.ndarray, row: int, col: int) -> None:
-        """Write (bands, h, w) at pixel (row, col): into the row buffer, if there is one, or else
-        through the page cache.
+        """Write (bands, h, w) at pixel (row, col) through the page cache.
 
-        There, the first write of each new row of blocks first releases the cached pages of the
-        rows above it (``_release_cache``), so the memory those pages free is what this row's
-        new pages then reuse (see there).
+        The first write of each new row of blocks first releases the cached pages of the rows
+        above it (``_release_cache``), so the memory those pages free is what this row's new
+        pages then reuse (see there).
         """
-        if self._rows is not None:
-            self._rows.put(data, row, col)
-            return
         if row > self._released:
             self._released = row
             self._release_cache(row)
@@ -230,9 +213,6 @@ class OutputRaster:
     def finish(self) -> None:
         """Close and convert to COG if asked: all the work that can fail, before :meth:`commit`."""
         self.ds.close()
-        if self._rows is not None:
-            self._rows.flush()
-            self._rows.close()
         if self._raw is not None:
             self._raw.close()
         src = self.tmp
@@ -269,8 +249,6 @@ class OutputRaster:
         ds = getattr(self, "ds", None)
         if ds is not None and not ds.closed:
             ds.close()
-        if getattr(self, "_rows", None) is not None:
-            self._rows.close()
         if getattr(self, "_raw", None) is not None:
             self._raw.close()
         shutil.rmtree(self._tmpdir, ignore_errors=True)
@@ -279,8 +257,10 @@ class OutputRaster:
 class BackgroundWriter:
     """Writes blocks on one background thread, so GDAL's encoding and the disk overlap the model.
 
-    At most ``depth`` blocks wait in the queue, which bounds the memory they hold. A write error
-    is raised in the caller at its next :meth:`put` or at :meth:`close`.
+    At most ``depth`` blocks wait in the queue, which bounds the memory they hold (a 512² float32
+    block of 224 bands is 235 MB); the thread was busy 2.6 s of a 30 s 2048² run, so two are
+    enough to hide it. A write error is raised in the caller at its next :meth:`put` or at
+    :meth:`close`.
 
     The thread runs at the process's priority. At nice +10 it wrote only in the gaps the model
     left, which at 8192² were too few: the queue filled and the run waited on it for 61-62 s
@@ -290,7 +270,7 @@ class BackgroundWriter:
     so a worker the writer slows just takes fewer.
     """
 
-    def __init__(self, depth: int = 4) -> None:
+    def __init__(self, depth: int = 2) -> None:
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._discard = False

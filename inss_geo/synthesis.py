@@ -1,16 +1,17 @@
 """Tiled, georeferenced synthesis of scenes larger than memory (``inss-geo synthesize``).
 
-Per tile, the U-Net F up to its head gives the head's narrow input (16 channels for the default
-model) and the first layer of the feature transform T gives a per-cell feature whose affine
-image is the mixing-parameter grid phi. Those are blended across tile overlaps
-(:mod:`stitching`). Per finished block, F's head (a 3x3 convolution to one logit per library
-spectrum, most of F's arithmetic) and its softmax then give the abundances A once per pixel,
-not once per overlapping tile, reading a one-pixel ring around the block; T's last layer builds
-phi (blending commutes with it, and it runs once per cell); and the per-pixel neural mixing N
-turns the block into the hyperspectral image. Because N is per pixel, the written HSI is
-exactly what the written abundance and phi rasters produce. Nothing of this crosses cell rows,
-so on the CPU single-threaded workers (:mod:`workers`) take a block's cell rows one
-at a time. Blocks are written as soon as they are finished, so memory stays bounded.
+The output is cut into blocks that do not overlap; the model reads each with a margin as wide
+as its receptive radius (:mod:`tiling`), so the output is what one pass over the whole image
+gives, up to float rounding, whatever the tile size. Per block, the U-Net F up to its head gives
+the head's narrow input (16 channels for the default model) over the block and a one-pixel ring,
+and the first layer of the feature transform T a per-cell feature whose affine image is the
+mixing-parameter grid phi. F's head (a 3x3 convolution to one logit per library spectrum, most
+of F's arithmetic) and its softmax then give the abundances A for the block's pixels only; T's
+last layer builds phi; and the per-pixel neural mixing N turns the block into the hyperspectral
+image. Because N is per pixel, the written HSI is exactly what the written abundance and phi
+rasters produce. Nothing of this crosses cell rows, so on the CPU single-threaded workers
+(:mod:`workers`) take a block's cell rows one at a time. Blocks are written as soon as they are
+finished, so memory does not grow with the scene.
 """
 
 from __future__ import annotations
@@ -40,20 +41,21 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.windows import Window
 from tqdm import tqdm
 
-from .atomic import remove_abandoned, signals_deferred, temp_prefix
+from .array_io import OutputArray
+from .atomic import remove_abandoned, signals_deferred
 from .checkpoint import load_checkpoint
 from .consistency import ConsistencyMeter, visible_bands
 from .errors import ConfigError, InputFileError, InssGeoError, OutputError
 from .model import INSS
 from .model.mixing import CELLS_PER_CHUNK
+from .model.receptive_field import tile_margin
 from .model.unet import fold_batch_norms
 from .output_paths import check_outputs
 from .raster_io import BackgroundWriter, OutputRaster, output_format
 from .raster_metadata import check_holds_what_it_claims
 from .rgb_input import choose_rgb_bands, make_scaler, read_rgb_tile
 from .sensors import Sensor
-from .stitching import Stitcher
-from .tiling import make_grid
+from .tiling import TileGrid, make_grid
 from .top_k import top_k_block, top_k_planes
 from .workers import Workers
 
@@ -76,7 +78,6 @@ class SynthesisOptions:
     """``inss-geo synthesize`` options (see the command's help)."""
 
     tile: int = 512
-    overlap: int = 128
     batch_size: int = 1
     device: str = "cpu"
     precision: str = "fp32"
@@ -108,10 +109,10 @@ def default_model_path() -> Path:
     raise InputFileError("the default model is not installed; give --model PATH")
 
 
-def orders_path(mixing: str | Path) -> Path:
-    """The per-order contribution raster written beside the mixing grid: ``<stem>_orders<ext>``."""
+def parameters_path(mixing: str | Path) -> Path:
+    """The full mixing-parameter grid written beside the ``--mixing`` raster: ``<stem>_params.npy``."""
     p = Path(mixing)
-    return p.with_name(f"{p.stem}_orders{p.suffix}")
+    return p.with_name(f"{p.stem}_params.npy")
 
 
 def _open_input(path: str | Path) -> rasterio.io.DatasetReader:
@@ -206,7 +207,7 @@ class _Outputs:
     def __init__(self, src: _Frame, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str,
                  device: torch.device, clock: StageClock) -> None:
         self.clock = clock
-        self.rasters: list[OutputRaster] = []
+        self.rasters: list[OutputRaster | OutputArray] = []
         self.written: list[Path] | None = None  #: the final paths, once every output is in place
         self.writer: BackgroundWriter | None = None
         self.workers: Workers | None = None
@@ -261,36 +262,33 @@ class _Outputs:
         if opts.mixing:
             if model.config.order == 1:
                 raise ConfigError("--mixing: an order-1 (linear mixture) model has no mixing parameters")
-            d = model.config.downscale
+            d, order = model.config.downscale, model.config.order
             t = base["transform"]
-            grid = {"width": math.ceil(src.width / d), "height": math.ceil(src.height / d), "crs": src.crs,
-                    "transform": t * t.scale(d, d), "count": model.mixing.n_params, "dtype": "float32",
-                    "nodata": None}
-            tags = {"inss_mixing": json.dumps({"downscale": d, "order": model.config.order,
-                                               "mlp_hidden": model.config.mlp_hidden,
-                                               "n_in": model.mixing.n_in, "layout": "per order k=2..K: W1 (n_in x hidden, row-major), b1, W2 (hidden x N_g), b2",
-                                               "output_scale": model.config.output_scale,
-                                               "t": _rounded(model.signature()),
-                                               "path_radiance": _rounded(model.path())})}
-            # tens of thousands of bands: no per-band names (GDAL rewrites its aux file per name)
-            # (as a GeoTIFF: its blocks, stride / D, are below the format's 16-pixel tile minimum)
-            self.phi = self._open(opts.mixing, None, grid, [], interleave="bip", tags=tags, block=256,
-                                  tallest_block=math.ceil(opts.tile / d))
-            self.orders = self._open(orders_path(opts.mixing), None, {**base, "count": model.config.order - 1, "dtype": "float32",
-                                                         "nodata": -1.0},
-                                     [f"order_{k}_rel_norm" for k in range(2, model.config.order + 1)],
-                                     tags={"inss_layout": "band k-1: ||e^k|| / ||l|| per pixel (k = 2..order)"})
+            grid = (math.ceil(src.height / d), math.ceil(src.width / d), model.mixing.n_params)
+            self.phi = OutputArray(parameters_path(opts.mixing), grid)
+            self.rasters.append(self.phi)
+            about = {"parameters_file": parameters_path(opts.mixing).name, "parameters_shape": list(grid),
+                     "parameters_transform": list((t * t.scale(d, d))[:6]), "downscale": d, "order": order,
+                     "mlp_hidden": model.config.mlp_hidden, "n_in": model.mixing.n_in,
+                     "parameters_layout": "cell (row, col) of the D-pixel grid at [row, col]; per order k=2..K: "
+                                          "W1 (n_in x hidden, row-major), b1, W2 (hidden x N_g), b2",
+                     "output_scale": model.config.output_scale, "t": _rounded(model.signature()),
+                     "path_radiance": _rounded(model.path())}
+            names = [f"order_{k}_rel_norm" for k in range(2, order + 1)] + ["nonlinear_rel_norm"]
+            self.orders = self._open(opts.mixing, None, {**base, "count": order, "dtype": "float32", "nodata": -1.0},
+                                     names, tags={"inss_mixing": json.dumps(about),
+                                                  "inss_layout": "band k-1: ||e^k|| / ||l|| per pixel (k = 2..order); "
+                                                                 "last band: ||s - l|| / ||l||, the whole nonlinear part"})
 
     def _open(self, path, fmt, profile, names, **kw) -> OutputRaster:
-        kw.setdefault("block", self.opts.tile - self.opts.overlap)  # the blocks the stitcher finishes ...
-        kw.setdefault("tallest_block", self.opts.tile)  # ... the last row's reaching the padded edge
+        kw.setdefault("block", self.opts.tile)  # the blocks synthesis writes
         raster = OutputRaster(path, output_format(path, fmt), profile, names, interleave=kw.pop("interleave", self.opts.interleave), **kw)
         self.rasters.append(raster)
         return raster
 
     @torch.no_grad()
     def abundances(self, ringed: np.ndarray, h: int, w: int, device: torch.device) -> torch.Tensor:
-        """F's head and softmax on a blended block of the head's input with its one-pixel ring
+        """F's head and softmax on a block of the head's input with its one-pixel ring
         (H + 2, W + 2, C) -> abundances (h', w', N) on ``device``, channels last, for the whole
         cells that cover the block's (h, w) part in the raster.
 
@@ -312,9 +310,9 @@ class _Outputs:
                 valid: np.ndarray, device: torch.device) -> dict[str, np.ndarray]:
         """Every output's part of a finished block, cropped to the raster's (h, w).
 
-        ``ringed`` is the blended head input around the block (see :meth:`abundances`), None
-        when no pixel of the block is valid; ``t_hidden`` (H/D, W/D, C), T's hidden layer, is
-        channels last, as stitched; ``rgb`` (3, >= H, >= W) is the scaled input from the block's
+        ``ringed`` is the head input over the block and a one-pixel ring (see :meth:`abundances`),
+        None when no pixel of the block is valid; ``t_hidden`` (H/D, W/D, C), T's hidden layer, is
+        channels last; ``rgb`` (3, >= H, >= W) is the scaled input from the block's
         origin on, for the consistency step. The workers take the block's cell rows one at a time, as
         each finishes its last, and the last rows in halves (:func:`_row_parts`); all at once
         on CUDA, or on one thread.
@@ -352,7 +350,7 @@ class _Outputs:
         if self.residual is not None:
             self.writer.put(self.residual, out["rgb_residual"], y0, x0)
         if self.phi is not None:
-            self.writer.put(self.phi, out["phi"].transpose(2, 0, 1), y0 // d, x0 // d)
+            self.writer.put(self.phi, out["phi"], y0 // d, x0 // d)
             self.writer.put(self.orders, out["orders"], y0, x0)
 
     def _empty(self, h: int, w: int, gh: int, gw: int) -> dict[str, np.ndarray]:
@@ -366,7 +364,7 @@ class _Outputs:
             out["rgb_residual"] = np.empty((3, h, w), np.float32)
         if self.phi is not None:
             out["phi"] = np.empty((gh, gw, self.model.mixing.n_params), np.float32)
-            out["orders"] = np.empty((self.model.config.order - 1, h, w), np.float32)
+            out["orders"] = np.empty((self.model.config.order, h, w), np.float32)
         return out
 
     @torch.no_grad()
@@ -389,6 +387,8 @@ class _Outputs:
                 phi = self.to_params(torch.from_numpy(t_hidden[g0:g1, c0:c1]).to(device))
                 if self.phi is not None:
                     out["phi"][g0:g1, c0:c1] = phi.float().cpu().numpy()
+        elif self.phi is not None:  # a block with no valid pixel: the model did not run
+            out["phi"][g0:g1, c0:c1] = np.nan
         rows = {name: a[:, ya:yb, xa:xb] for name, a in out.items() if name != "phi"}
         if not mix:
             for name, a in rows.items():
@@ -503,10 +503,11 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
     the consistency of the output with the input (:mod:`consistency`).
     """
     clock = clock or StageClock()
-    named = {"-o": output, "--abundance": opts.abundance, "--rgb-residual": opts.rgb_residual, "--mixing": opts.mixing,
-             "--mixing's orders raster": opts.mixing and orders_path(opts.mixing)}
+    named = {"-o": output, "--abundance": opts.abundance, "--rgb-residual": opts.rgb_residual, "--mixing": opts.mixing}
     targets = {what: (path, output_format(path, opts.fmt if what == "-o" else None))
                for what, path in named.items() if path}
+    if opts.mixing:
+        targets["--mixing's parameter grid"] = (parameters_path(opts.mixing), "NPY")
     model_file = model_path or default_model_path()
     inputs = [input_path, model_file, *([opts.aoi] if opts.aoi and Path(opts.aoi).is_file() else [])]
     check_outputs(targets, inputs, opts.overwrite)
@@ -522,7 +523,7 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
         raise ConfigError(f"{model_path}: a {contract.get('method')} baseline is for 'inss-geo evaluate'; "
                           "synthesize takes INSS models")
     fold_batch_norms(model.unet)
-    # channels last: the convolutions run faster, and the abundance softmax, the stitcher and
+    # channels last: the convolutions run faster, and the abundance softmax and
     # the mixing all want each pixel's channels contiguous
     model.to(memory_format=torch.channels_last)
     sensor = Sensor.from_config(contract["sensor"])
@@ -534,8 +535,8 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
                                  "integer or real values are needed")
         scaler = make_scaler(src, bands, opts.input_scale, contract, opts.from_hsi)
         frame = _frame(src, opts)
-        m = model.config.multiple
-        rows, cols = make_grid(frame.height, opts.tile, opts.overlap, m), make_grid(frame.width, opts.tile, opts.overlap, m)
+        m, margin = model.config.multiple, tile_margin(model.config)
+        rows, cols = make_grid(frame.height, opts.tile, margin, m), make_grid(frame.width, opts.tile, margin, m)
         outputs = None
         try:
             outputs = _Outputs(frame, Path(output), model, contract, opts, scaler.describe(), device, clock)
@@ -581,7 +582,7 @@ def _write_failure(exc: BaseException, directory: Path) -> str | None:
 
 class StageClock:
     """Seconds spent per stage of synthesis, for ``bench/``: the main thread's wall time per stage
-    (read, model, blend, block, queue) and, within the block stage, the CPU time all the threads
+    (read, model, block, queue) and, within the block stage, the CPU time all the threads
     that compute blocks spent on each part of it (``block cpu: ...``), which says where the cores
     went while the main thread waited for them."""
 
@@ -609,12 +610,14 @@ class StageClock:
 
 
 def _read_batch(src, frame: _Frame, bands, scaler, rows, cols, batch, pin: bool) -> tuple[torch.Tensor, list[np.ndarray]]:
-    """Scaled RGB of a batch of tiles (B, 3, tile, tile) and each tile's validity mask."""
+    """Scaled RGB of a batch of tile windows (B, 3, window, window) and each block's validity
+    mask (tile, tile)."""
     inputs, masks = [], []
     for i, j in batch:
         y0, x0 = rows.origin(i), cols.origin(j)
-        rgb, mask = read_rgb_tile(src, bands, int(frame.window.row_off) + y0, int(frame.window.col_off) + x0,
-                                  rows.tile, cols.tile)
+        rgb, mask = read_rgb_tile(src, bands, int(frame.window.row_off) + y0 - rows.margin,
+                                  int(frame.window.col_off) + x0 - cols.margin, rows.window, cols.window)
+        mask = mask[rows.margin : rows.margin + rows.tile, cols.margin : cols.margin + cols.tile]
         inside = frame.inside(src, y0, x0, rows.tile, cols.tile)
         inputs.append(scaler(rgb))
         masks.append(mask if inside is None else mask & inside)
@@ -626,19 +629,13 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
                device: torch.device, progress: Callable[[float], None] | None, clock: StageClock) -> None:
     """Tiles in row-major order: the next batch is read on a second thread while this one runs.
 
-    Tiles with no valid pixel (nodata, outside the AOI) skip the model: every pixel they touch
-    is nodata in the output, so their zero contribution to the blend is never seen.
+    Blocks with no valid pixel (nodata, outside the AOI) skip the model: they are all nodata.
 
     On the CPU the next read starts after the U-Net, beside the block workers: the U-Net's
     threads meet after every operation, so a core the reader takes stalls both of them, while
-    a block worker just takes fewer rows (the U-Net stage of a 2048² run: 1.8-1.9 s against
-    2.2-2.4 s). A GPU's U-Net leaves the host's cores free, so there it reads ahead at once.
+    a block worker just takes fewer rows. A GPU's U-Net leaves the host's cores free, so there
+    it reads ahead at once.
     """
-    d = model.config.downscale
-    layers = {"head_input": (model.unet.head.in_channels, 1)}
-    if model.transform is not None:
-        layers["t_hidden"] = (model.config.transform_width, d)
-    empty = {name: (rows.tile // px, cols.tile // px, c) for name, (c, px) in layers.items()}  # a skipped tile
     order = [(i, j) for i in range(rows.count) for j in range(cols.count)]
     batches = [order[k : k + opts.batch_size] for k in range(0, len(order), opts.batch_size)]
     bar = tqdm(total=len(order), unit="tile", desc="synthesize", disable=opts.progress != "bar")
@@ -649,10 +646,7 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
             return _read_batch(src, frame, bands, scaler, rows, cols, batch, device.type == "cuda")
 
     done = 0
-    hsi = Path(outputs.hsi.final)
-    with Stitcher(rows, cols, layers, scratch_dir=hsi.parent, scratch_prefix=temp_prefix(hsi) + "stitch-",
-                  rings=("head_input",)) as stitcher, \
-            ThreadPoolExecutor(1, thread_name_prefix="inss-geo-reader") as reader:
+    with ThreadPoolExecutor(1, thread_name_prefix="inss-geo-reader") as reader:
         pending = reader.submit(read, batches[0])
         for b, batch in enumerate(batches):
             with clock("read (not hidden)"):
@@ -663,14 +657,15 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
             tiles: list[dict[str, np.ndarray] | None] = [None] * len(batch)
             if live:
                 with clock("model"), autocast:
-                    for slot, predicted in enumerate(_predict(model, x if len(live) == len(batch) else x[live], device)):
-                        tiles[live[slot]] = predicted
+                    predicted = _predict(model, x if len(live) == len(batch) else x[live], rows, cols, device)
+                    for slot, tile in enumerate(predicted):
+                        tiles[live[slot]] = tile
             if b + 1 < len(batches) and cpu:
                 pending = reader.submit(read, batches[b + 1])
+            core = _core(rows), _core(cols)
             for n, (i, j) in enumerate(batch):
-                tile = tiles[n] or {name: np.zeros(shape, np.float32) for name, shape in empty.items()}
-                _stitch_and_write(stitcher, i, j, tile, x[n], frame, masks[n], outputs, device, clock)
-                tile = tiles[n] = None  # a finished tile must not outlive its block: at 512 pixels it is 360 MB
+                _write_block(rows, cols, i, j, tiles[n], x[n][:, core[0], core[1]], masks[n], outputs, device, clock)
+                tiles[n] = None  # a block's arrays must not outlive it
                 done += 1
                 bar.update(1)
                 if progress:
@@ -678,38 +673,43 @@ def _run_tiles(src, frame: _Frame, bands, scaler, model: INSS, rows, cols, outpu
     bar.close()
 
 
+def _core(grid: TileGrid, ring: int = 0, step: int = 1) -> slice:
+    """Where a block lies in its window along one axis, with ``ring`` more elements on each
+    side, in elements of ``step`` pixels."""
+    return slice(grid.margin // step - ring, (grid.margin + grid.tile) // step + ring)
+
+
 @torch.no_grad()
-def _predict(model: INSS, x: torch.Tensor, device: torch.device) -> list[dict[str, np.ndarray]]:
-    """F's head input (tile, tile, C) and T's hidden layer (tile/D, tile/D, C_T) of each tile in a
-    batch, channels last."""
+def _predict(model: INSS, x: torch.Tensor, rows: TileGrid, cols: TileGrid, device: torch.device) -> list[dict[str, np.ndarray]]:
+    """For each window of a batch, F's head input over the block and a one-pixel ring
+    (tile + 2, tile + 2, C) and T's hidden layer over the block's cells (tile/D, tile/D, C_T),
+    channels last."""
     head_input, feature = model.unet.decode(x.to(device, non_blocking=True))
-    g = _channels_last(head_input.float().permute(0, 2, 3, 1))  # no copy on the CPU: the model runs channels last
-    hidden = _channels_last(model.transform.hidden(feature).float()) if model.transform is not None else None
+    g = _channels_last(head_input[:, :, _core(rows, 1), _core(cols, 1)].float().permute(0, 2, 3, 1))
+    hidden = None
+    if model.transform is not None:
+        d = model.config.downscale
+        hidden = _channels_last(model.transform.hidden(feature)[:, _core(rows, step=d), _core(cols, step=d)].float())
     return [{"head_input": g[n], **({"t_hidden": hidden[n]} if hidden is not None else {})} for n in range(len(x))]
 
 
-def _stitch_and_write(stitcher: Stitcher, i: int, j: int, tile: dict[str, np.ndarray], tile_rgb: torch.Tensor,
-                      frame: _Frame, tile_valid: np.ndarray, outputs: _Outputs, device: torch.device,
-                      clock: StageClock) -> None:
-    """Blend tile (i, j) in, crop the block it finishes to the raster and write it (blocks wholly
-    in the padding are skipped). Its arrays are freed on return.
+def _write_block(rows, cols, i: int, j: int, tile: dict[str, np.ndarray] | None, block_rgb: torch.Tensor,
+                 block_valid: np.ndarray, outputs: _Outputs, device: torch.device, clock: StageClock) -> None:
+    """Compute block (i, j)'s outputs, cropped to the raster, and queue them for writing.
 
-    A block starts at the origin of the tile that finishes it and lies inside that tile, so the
-    tile's validity mask and its scaled RGB (3, tile, tile) cover it: no second read of the input.
+    ``tile`` is what :func:`_predict` gave, None when no pixel of the block is valid;
+    ``block_rgb`` (3, tile, tile) is the block's scaled input, for the consistency step.
     """
-    with clock("blend"):
-        block = stitcher.add(i, j, tile)
-    h, w = min(block.y1, frame.height) - block.y0, min(block.x1, frame.width) - block.x0
-    if h <= 0 or w <= 0:
-        return
-    valid = tile_valid[:h, :w]
-    ringed = block.layers["head_input"] if valid.any() else None  # None: all nodata or outside the AOI
+    h, w = rows.length(i), cols.length(j)
+    valid = block_valid[:h, :w]
+    ringed = tile["head_input"] if tile is not None else None
+    t_hidden = tile.get("t_hidden") if tile is not None else None
     with clock("block (head, T, mixing, encoding)"):
-        out = outputs.compute(h, w, ringed, block.layers.get("t_hidden"), tile_rgb, valid, device)
+        out = outputs.compute(h, w, ringed, t_hidden, block_rgb, valid, device)
     with clock("consistency"):
-        outputs.meter.add(tile_rgb[:, :h, :w].numpy(), out["hsi"], valid)
+        outputs.meter.add(block_rgb[:, :h, :w].numpy(), out["hsi"], valid)
     with clock("queue"):
-        outputs.queue(out, block.y0, block.x0)
+        outputs.queue(out, rows.origin(i), cols.origin(j))
 
 
 def _autocast(device: torch.device, precision: str) -> torch.autocast:

@@ -35,28 +35,3 @@ def test_large_tensors_come_from_the_heap():
     assert _probe("default") == ["None", "False", "False"]  # the behaviour being changed
     assert _probe("keep") == ["True", "True", "True"]
 
-
-# Page faults while a 192 MB array is first written, with and without the heap warmed first.
-WARM_PROBE = """
-import resource, sys
-import numpy as np
-from inss_geo.allocator import keep_freed_memory, warm_heap
-keep_freed_memory()
-if sys.argv[1] == "warm":
-    warm_heap(256 << 20).join()
-    assert warm_heap(256 << 20) is None  # once per process
-x = np.empty(192 << 20, np.uint8)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-x.fill(1)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-"""
-
-
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt and its thresholds are glibc's")
-def test_a_warmed_heap_serves_memory_already_faulted_in():
-    def faults(mode: str) -> int:
-        return int(subprocess.run([sys.executable, "-c", WARM_PROBE, mode], capture_output=True, text=True,
-                                  check=True).stdout)
-
-    cold, warm = faults("cold"), faults("warm")
-    assert warm * 10 < cold, (warm, cold)

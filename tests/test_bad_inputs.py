@@ -136,8 +136,6 @@ CASES = [
     ("output-exists", [S, "{good}", "-o", "{existing}"], 1, "--overwrite"),
     ("output-unknown-extension", [S, "{good}", "-o", "{out}/hsi.xyz"], 1, "cannot tell the format"),
     ("tile-not-multiple", [S, "{good}", "-o", O, "--tile", "100"], 1, "multiple of 32"),
-    ("overlap-too-large", [S, "{good}", "-o", O, "--tile", "256", "--overlap", "256"], 1, "less than --tile"),
-    ("overlap-over-half", [S, "{good}", "-o", O, "--tile", "256", "--overlap", "192"], 1, "at most half of --tile"),
     ("input-scale-garbage", [S, "{good}", "-o", O, "--input-scale", "bright"], 1, "--input-scale"),
     ("input-scale-negative", [S, "{good}", "-o", O, "--input-scale", "-3"], 1, "positive"),
     ("top-k-zero", [S, "{good}", "-o", O, "--abundance", "{out}/a.tif", "--abundance-top-k", "0"], 2, "--abundance-top-k"),

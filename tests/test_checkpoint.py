@@ -6,6 +6,7 @@ import torch
 from inss_geo.checkpoint import build_contract, check_sensor, load_checkpoint, save_checkpoint
 from inss_geo.errors import CheckpointError, InputFileError, SensorMismatchError
 from inss_geo.model import INSS, build_config
+from inss_geo.model.receptive_field import receptive_radius
 from inss_geo.sensors import aviris_classic
 
 
@@ -27,6 +28,7 @@ def test_roundtrip_gives_the_same_synthesis(saved, sensor):
     assert contract["data"]["domain"] == "radiance" and contract["data"]["scale"] == 4095.0
     assert contract["library"]["n_spectra"] == 345 and len(contract["library"]["names"]) == 345
     assert contract["sensor"]["rgb"] == list(sensor.rgb)
+    assert 0 < contract["receptive_radius_px"] == receptive_radius(model.config)
     check_sensor(contract, sensor, "scene")
     with pytest.raises(SensorMismatchError, match="test24.*24 channels.*224 channels"):
         check_sensor(contract, aviris_classic(), "scene")

@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -99,11 +98,11 @@ def test_another_rasters_header_is_never_replaced_or_removed(work):
         assert (work / "scene.hdr").read_bytes() == header
 
 
-@pytest.mark.parametrize("clash", ["abundance-is-hsi", "orders-is-hsi", "residual-is-abundance"])
+@pytest.mark.parametrize("clash", ["abundance-is-hsi", "mixing-is-hsi", "residual-is-abundance"])
 def test_outputs_must_differ_from_each_other(work, clash):
     o = str(work / "x.envi")
     args = {"abundance-is-hsi": ["-o", o, "--abundance", o],
-            "orders-is-hsi": ["-o", str(work / "x_orders.envi"), "--mixing", o],
+            "mixing-is-hsi": ["-o", o, "--mixing", o],
             "residual-is-abundance": ["-o", o, "--abundance", str(work / "a.tif"), "--rgb-residual", str(work / "a.tif")]}
     _refused(["synthesize", str(work / "in.tif"), *args[clash], "--overwrite", "-q"], work, "would both write")
 
@@ -204,7 +203,7 @@ def test_signals_during_the_final_write_out_never_crash_or_leave_temporaries(tmp
     write crashed GDAL), never a .part file, and either all outputs complete (the signal came
     during the commit or later) or none and the interrupt message."""
     args = ["synthesize", str(EXAMPLE), "-o", "hsi.envi", "--abundance", "ab.tif", "--abundance-top-k", "4",
-            "--mixing", "mix.envi", "--tile", "128", "--overlap", "64", "--threads", "1", "--progress", "json"]
+            "--mixing", "mix.envi", "--tile", "128", "--threads", "1", "--progress", "json"]
     clean = tmp_path / "clean"
     clean.mkdir()
     assert subprocess.run(CLI + args, cwd=clean, capture_output=True).returncode == 0
@@ -238,7 +237,7 @@ def test_geotiff_blocks_fit_the_raster(work):
     """--tile far larger than the raster: blocks no larger than the raster (rounded up to 16),
     so the file is the size of its data (a 384-px raster in 4096-px blocks was 15 GB)."""
     out = work / "out.tif"
-    res = subprocess.run(CLI + ["synthesize", str(work / "in.tif"), "-o", str(out), "--tile", "1024", "--overlap", "0",
+    res = subprocess.run(CLI + ["synthesize", str(work / "in.tif"), "-o", str(out), "--tile", "1024",
                                 "-q"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     with rasterio.open(out) as r:

@@ -86,6 +86,6 @@ def test_the_example_keeps_its_colours_and_edges_and_the_mixing_varies(tmp_path)
                    if line.startswith('{"consistency"'))
     assert min(summary["rgb_r_red"], summary["rgb_r_green"], summary["rgb_r_blue"]) >= 0.9
     assert summary["edge_r"] >= 0.8
-    with rasterio.open(tmp_path / "mix_orders.envi") as orders:
-        order2 = orders.read(1)
+    with rasterio.open(mix) as contributions:
+        order2 = contributions.read(1)
     assert order2.std() / order2.mean() >= 0.05

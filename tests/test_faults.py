@@ -32,7 +32,7 @@ CLI = [sys.executable, "-m", "inss_geo"]
 CLI_CTRL_C = [sys.executable, "-c", "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
               "runpy.run_module('inss_geo', run_name='__main__', alter_sys=True)"]
 #: small tiles: many steps, so a fault after the first progress line lands mid-run
-SMALL_TILES = ["--tile", "128", "--overlap", "64", "--threads", "1"]
+SMALL_TILES = ["--tile", "128", "--threads", "1"]
 
 
 def _synthesize_args(out_dir: Path, *extra: str) -> list[str]:
@@ -72,7 +72,7 @@ def test_kill_9_mid_synthesis_then_a_rerun_replaces_the_leftovers(tmp_path):
     assert subprocess.run(CLI + _synthesize_args(clean, "-q")).returncode == 0
     names = sorted(p.name for p in clean.iterdir())
     assert sorted(p.name for p in killed.iterdir()) == names, "the killed run's temporaries are still there"
-    for name in ("hsi.envi", "ab.tif", "mix.envi", "mix_orders.envi"):  # the data, bit for bit
+    for name in ("hsi.envi", "ab.tif", "mix.envi", "mix_params.npy"):  # the data, bit for bit
         assert filecmp.cmp(killed / name, clean / name, shallow=False), name
 
 
@@ -121,7 +121,7 @@ def _assert_write_failure(res: subprocess.CompletedProcess, out_dir: Path) -> No
 
 @pytest.mark.parametrize("outputs", [[], ["--mixing", "mix.envi"]], ids=["while-writing-blocks", "while-opening"])
 def test_file_size_limit_is_a_clear_error(tmp_path, outputs):
-    """The HSI outgrows the limit block by block; the mixing grid is sized (truncated) when opened."""
+    """The HSI outgrows the limit block by block; the parameter grid is sized (truncated) when opened."""
     args = ["synthesize", str(EXAMPLE), "-o", "hsi.envi", *outputs, *SMALL_TILES, "-q"]
     res = subprocess.run(CLI + args, capture_output=True, text=True, cwd=tmp_path, preexec_fn=_limit_file_size)
     _assert_write_failure(res, tmp_path)

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import rasterio
 
-from inss_geo import raster_io
 from inss_geo.raster_io import BackgroundWriter, OutputRaster
 
 
@@ -37,24 +36,15 @@ def test_cached_pages_are_released_once_per_row_of_blocks_before_its_first_write
     raster.commit()
 
 
-@pytest.mark.parametrize("limit, buffered", [(1 << 30, True), (4 * 6 * 3 * 2 - 1, False)])
-def test_rows_of_blocks_are_gathered_in_memory_when_they_fit(tmp_path, monkeypatch, limit, buffered):
+@pytest.mark.parametrize("interleave", ["bsq", "bil", "bip"])
+def test_blocks_written_in_rows_read_back_as_one_cube(tmp_path, interleave):
     bands, height, width, block = 3, 10, 6, 4  # rows of 4, 4 and 2 lines
-    monkeypatch.setattr(raster_io, "ROW_BUFFER_BYTES", limit)
     cube = np.random.default_rng(0).integers(-999, 999, (bands, height, width), dtype=np.int16)
     raster = OutputRaster(tmp_path / "x.envi", "ENVI", {"width": width, "height": height, "count": bands,
                                                        "dtype": "int16", "crs": None, "nodata": -1000}, [],
-                          tallest_block=block)
-    assert (raster._rows is not None) == buffered
+                          interleave=interleave)
     for row in range(0, height, block):
         for col in (0, block):
             raster.write(np.ascontiguousarray(cube[:, row : row + block, col : col + block]), row, col)
     with rasterio.open(raster.commit()) as ds:
         assert np.array_equal(ds.read(), cube)
-
-
-def test_the_row_buffer_holds_no_more_lines_than_the_raster_has(tmp_path):
-    raster = OutputRaster(tmp_path / "x.envi", "ENVI", {"width": 6, "height": 10, "count": 3, "dtype": "int16",
-                                                       "crs": None, "nodata": -1000}, [], tallest_block=512)
-    assert raster._rows.lines == 10
-    raster.abort()

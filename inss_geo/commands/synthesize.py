@@ -9,10 +9,6 @@ import click
 
 from .options import device_opt
 
-#: heap touched ahead of synthesis (``allocator.warm_heap``): at 0.3 GB/s about what the import
-#: of torch leaves time for
-WARM_BYTES = 768 << 20
-
 
 def _rgb_bands(ctx, param, value):
     if value is None:
@@ -46,8 +42,7 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit no
 @click.option("--aoi", default=None, help="Area of interest: a GeoJSON file or a WKT polygon; only its window is synthesized, pixels outside it are nodata.")
 @click.option("--bbox", default=None, help="Area of interest as minx,miny,maxx,maxy (in --bbox-crs).")
 @click.option("--aoi-crs", "--bbox-crs", "aoi_crs", default="EPSG:4326", help="CRS of --aoi or --bbox coordinates (a GeoJSON file's own crs member wins).")
-@click.option("--tile", type=click.IntRange(32), default=512, help="Tile size, a multiple of the model's 2^stages (32 for the default model). Larger: faster and closer to whole-image output, more memory.")
-@click.option("--overlap", type=click.IntRange(0), default=128, help="Tile overlap, at most half the tile; tile - overlap must be a multiple of the model's 2^stages. Larger = closer to whole-image output.")
+@click.option("--tile", type=click.IntRange(32), default=512, help="Output block size, a multiple of the model's 2^stages (32 for the default model). The model reads each block with a margin as wide as its receptive field (160 px for the default model), so the output does not depend on it; larger: faster, more memory.")
 @click.option("--batch-size", type=click.IntRange(1), default=1, help="Tiles per forward pass (use more on CUDA).")
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", help="Matrix products of the U-Net, T and the mixing in bf16 or fp16 (fp16: GPUs only); they accumulate in float32.")
 @click.option("--input-scale", default="auto", help="auto, percentile, or a number the input is divided by.")
@@ -59,16 +54,15 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit no
 @click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads: torch's for the U-Net, and as many workers that each compute part of every finished block on one thread (default: one per core).")
 @device_opt
 def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance, abundance_dtype, abundance_top_k,
-               mixing, rgb_residual, aoi, bbox, aoi_crs, tile, overlap, batch_size, precision, input_scale, rgb_bands, from_hsi, overwrite, progress,
+               mixing, rgb_residual, aoi, bbox, aoi_crs, tile, batch_size, precision, input_scale, rgb_bands, from_hsi, overwrite, progress,
                quiet, threads, device) -> None:
     """Synthesize a hyperspectral image from the RGB raster INPUT, tile by tile.
 
     Example: inss-geo synthesize scene.tif -o out.envi --abundance ab.tif --mixing mix.envi
     """
-    from ..allocator import keep_freed_memory, warm_heap
+    from ..allocator import keep_freed_memory
 
-    keep_freed_memory()  # process-wide choices, so the command's and not the library's
-    warm_heap(WARM_BYTES)  # while torch is imported
+    keep_freed_memory()  # a process-wide choice, so the command's and not the library's
     import torch
 
     from ..atomic import signals_deferred
@@ -86,7 +80,7 @@ def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance
         torch.set_num_threads(threads)
     progress = "none" if quiet else progress
     opts = SynthesisOptions(
-        tile=tile, overlap=overlap, batch_size=batch_size, device=device, precision=precision,
+        tile=tile, batch_size=batch_size, device=device, precision=precision,
         input_scale=input_scale, rgb_bands=rgb_bands, from_hsi=from_hsi, fmt=fmt, dtype=dtype,
         interleave=interleave, abundance=abundance, abundance_dtype=abundance_dtype,
         abundance_top_k=abundance_top_k, mixing=mixing, rgb_residual=rgb_residual, aoi=aoi, bbox=bbox, aoi_crs=aoi_crs, overwrite=overwrite, progress=progress,

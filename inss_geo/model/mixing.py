@@ -234,7 +234,9 @@ class NeuralMixing(nn.Module):
         residual: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Inference on one block, channels-last: A (H, W, N) and phi (H/D, W/D, P) -> s (K, H, W)
-        and, if ``orders``, ||e^k|| / ||l|| (order - 1, H, W), else None, at least float32.
+        and, if ``orders``, ||e^k|| / ||l|| for k = 2..order then ||s - l|| / ||l|| (the whole
+        nonlinear part, before the path radiance and consistency step) (order, H, W), else None,
+        at least float32.
 
         ``out`` (K, H, W), if given, receives s and is returned: a float one as it is, an integer
         one (an encoded raster's block) rounded and clamped to its dtype's range less the
@@ -266,7 +268,7 @@ class NeuralMixing(nn.Module):
         wide = {"dtype": _wide(abundance.dtype), "device": abundance.device}
         s = torch.empty(library.shape[0], h, w, **wide) if out is None else out
         cells_s = s.view(-1, gh, d, gw, d)
-        rel = torch.empty(self.order - 1, gh, d, gw, d, **wide) if orders else None
+        rel = torch.empty(self.order, gh, d, gw, d, **wide) if orders else None
         cells = abundance.reshape(gh, d, gw, d, n)
         if (projection is not None or residual is not None) and rgb is None:
             raise ValueError("the consistency step and the RGB residual need the input RGB")
@@ -292,7 +294,7 @@ class NeuralMixing(nn.Module):
                     continue
                 total, linear, terms = self._terms(a, part, scaled, lib)
                 lnorm = torch.linalg.vector_norm(linear, dim=1).clamp_min_(1e-12)
-                for k, e in enumerate(terms):
+                for k, e in enumerate([*terms, total - linear]):
                     ratio = torch.linalg.vector_norm(e, dim=1).div_(lnorm)
                     rel[k, gy, :, c0:c1] = ratio.view(c1 - c0, d, d).transpose(0, 1)
                 _store(cells_s[:, gy, :, c0:c1], finish(total), d)  # last: for order 1, total is linear

@@ -92,8 +92,8 @@ class AbundanceUNet(nn.Module):
     def decode(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """rgb: (B, 3, H, W) -> (the head's input (B, widths[0], H, W), feature (B, C_f, H/D, W/D)).
 
-        Apart so that tiled synthesis can blend the head's narrow input across tiles and run the
-        head, most of F's arithmetic, once per pixel instead of once per overlapping tile.
+        Apart so that tiled synthesis runs the head, most of F's arithmetic, on each block's
+        own pixels only, not on the margin its window reads around it.
         """
         x = (rgb - self.rgb_mean[:, None, None].to(rgb.dtype)) / self.rgb_std[:, None, None].to(rgb.dtype)
         feats = [self.stem(x)]  # scale 1

@@ -20,7 +20,6 @@ def synthesize_args(
     model: str = "",
     input_scale: str = "auto",
     tile: int = 512,
-    overlap: int = 128,
     device: int = 0,
     fmt: int = 0,
     dtype: int = 0,
@@ -36,7 +35,7 @@ def synthesize_args(
     Outputs are chosen in QGIS's file dialog, which has already asked about replacing a file,
     so ``--overwrite`` is always passed; progress comes back as JSON lines on stderr.
     """
-    argv = [executable, "synthesize", input_path, "-o", output, "--tile", str(tile), "--overlap", str(overlap),
+    argv = [executable, "synthesize", input_path, "-o", output, "--tile", str(tile),
             "--device", DEVICES[device][1], "--dtype", DTYPES[dtype][1], "--input-scale", input_scale or "auto",
             "--overwrite", "--progress", "json"]
     if FORMATS[fmt][1]:
@@ -55,8 +54,3 @@ def synthesize_args(
         argv += ["--bbox", ",".join(repr(float(v)) for v in bbox), "--bbox-crs", bbox_crs or "EPSG:4326"]
     return argv
 
-
-def orders_path(mixing: str) -> str:
-    """Where the CLI writes the per-order contribution raster beside the mixing grid."""
-    stem, dot, ext = mixing.rpartition(".")
-    return f"{stem}_orders.{ext}" if dot and "/" not in ext and "\\" not in ext else f"{mixing}_orders"

@@ -46,6 +46,6 @@ def on_progress(value: float) -> None:
 
 feedback.progressChanged.connect(on_progress)
 # small tiles: several progress reports on the small example, so the cancel lands mid-run
-params = {"INPUT": sys.argv[1], "OUTPUT": sys.argv[2], "TILE": 128, "OVERLAP": 64}
+params = {"INPUT": sys.argv[1], "OUTPUT": sys.argv[2], "TILE": 128}
 _, ok = algorithm.run(params, QgsProcessingContext(), feedback)
 print(json.dumps({"ok": ok, "errors": feedback.errors, "progress": seen}))

@@ -6,7 +6,6 @@ from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
-    QgsProcessingOutputRasterLayer,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
@@ -18,7 +17,7 @@ from qgis.core import (
 )
 
 from .. import runner
-from ..args import ABUNDANCE_DTYPES, DEVICES, DTYPES, FORMATS, orders_path, synthesize_args
+from ..args import ABUNDANCE_DTYPES, DEVICES, DTYPES, FORMATS, synthesize_args
 
 
 class SynthesizeAlgorithm(QgsProcessingAlgorithm):
@@ -28,7 +27,6 @@ class SynthesizeAlgorithm(QgsProcessingAlgorithm):
     INPUT_SCALE = "INPUT_SCALE"
     EXTENT = "EXTENT"
     TILE = "TILE"
-    OVERLAP = "OVERLAP"
     DEVICE = "DEVICE"
     FORMAT = "FORMAT"
     DTYPE = "DTYPE"
@@ -37,7 +35,6 @@ class SynthesizeAlgorithm(QgsProcessingAlgorithm):
     ABUNDANCE_DTYPE = "ABUNDANCE_DTYPE"
     ABUNDANCE_TOP_K = "ABUNDANCE_TOP_K"
     MIXING = "MIXING"
-    MIXING_ORDERS = "MIXING_ORDERS"
 
     def name(self) -> str:
         return "synthesize"
@@ -48,7 +45,7 @@ class SynthesizeAlgorithm(QgsProcessingAlgorithm):
     def shortHelpString(self) -> str:  # noqa: N802
         return ("Runs inss-geo synthesize: a georeferenced hyperspectral image (the model's sensor channels, "
                 "with wavelengths) from an RGB raster, optionally with the abundance raster (one band per library "
-                "spectrum) and the mixing-parameter rasters. The scene is processed tile by tile, so it may be "
+                "spectrum) and the nonlinear mixing contributions. The scene is processed tile by tile, so it may be "
                 "larger than memory. Leave the model empty for the model shipped with inss-geo.")
 
     def createInstance(self) -> SynthesizeAlgorithm:  # noqa: N802
@@ -72,15 +69,14 @@ class SynthesizeAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, "Hyperspectral image"))
         self.addParameter(QgsProcessingParameterRasterDestination(self.ABUNDANCE, "Abundances", optional=True,
                                                                   createByDefault=False))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.MIXING, "Mixing-parameter grid", optional=True,
-                                                                  createByDefault=False))
-        self.addOutput(QgsProcessingOutputRasterLayer(self.MIXING_ORDERS, "Nonlinear order contributions"))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            self.MIXING, "Nonlinear mixing contributions (per order; the full parameter grid goes beside it as .npy)",
+            optional=True, createByDefault=False))
         advanced = [
             QgsProcessingParameterString(self.INPUT_SCALE, "Input scale (auto, percentile, or a number to divide by)",
                                          defaultValue="auto"),
             QgsProcessingParameterNumber(self.TILE, "Tile size (a multiple of 32 for the default model)", defaultValue=512,
                                          minValue=32),
-            QgsProcessingParameterNumber(self.OVERLAP, "Tile overlap", defaultValue=128, minValue=0),
             QgsProcessingParameterEnum(self.FORMAT, "Output format", [f[0] for f in FORMATS], defaultValue=0),
             QgsProcessingParameterEnum(self.DTYPE, "Hyperspectral data type", [d[0] for d in DTYPES], defaultValue=0),
             QgsProcessingParameterEnum(self.ABUNDANCE_DTYPE, "Abundance data type", [d[0] for d in ABUNDANCE_DTYPES],
@@ -113,7 +109,6 @@ class SynthesizeAlgorithm(QgsProcessingAlgorithm):
             model=self.parameterAsFile(parameters, self.MODEL, context),
             input_scale=self.parameterAsString(parameters, self.INPUT_SCALE, context),
             tile=self.parameterAsInt(parameters, self.TILE, context),
-            overlap=self.parameterAsInt(parameters, self.OVERLAP, context),
             device=self.parameterAsEnum(parameters, self.DEVICE, context),
             fmt=self.parameterAsEnum(parameters, self.FORMAT, context),
             dtype=self.parameterAsEnum(parameters, self.DTYPE, context),
@@ -127,10 +122,6 @@ class SynthesizeAlgorithm(QgsProcessingAlgorithm):
             results[self.ABUNDANCE] = abundance
         if mixing:
             results[self.MIXING] = mixing
-            results[self.MIXING_ORDERS] = orders_path(mixing)
-            details = QgsProcessingContext.LayerDetails("Nonlinear order contributions", context.project(),
-                                                        self.MIXING_ORDERS)
-            context.addLayerToLoadOnCompletion(orders_path(mixing), details)
         return results
 
     def _optional_output(self, parameters, name: str, context) -> str:
