@@ -74,9 +74,10 @@ def cli() -> None:
 # per process, however often the group is invoked in it.
 atexit.register(gc.freeze)
 
-from . import evaluate, library, synthesize, train  # noqa: E402  (register the subcommands)
+from . import evaluate, library, quicklook, synthesize, train  # noqa: E402  (register the subcommands)
 
 main.add_command(synthesize.synthesize)
 main.add_command(train.train)
 main.add_command(evaluate.evaluate)
 main.add_command(library.library)
+main.add_command(quicklook.quicklook)
