@@ -23,9 +23,11 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from example import (  # bench/ is on sys.path when this runs as a script
+    EXAMPLE,
+    synthesize_example,
+)
 from rasterio.windows import Window, bounds
-
-from example import EXAMPLE, synthesize_example  # bench/ is on sys.path when this runs as a script
 
 TOP_K = 8
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-
-from example import synthesize_example  # bench/ is on sys.path when this runs as a script
+from example import (
+    synthesize_example,  # bench/ is on sys.path when this runs as a script
+)
 
 
 def synthesize(out: Path, device: str, precision: str) -> tuple[np.ndarray, np.ndarray, float]:

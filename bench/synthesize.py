@@ -28,10 +28,9 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-from rasterio.windows import Window
-
 from example import EXAMPLE  # bench/ is on sys.path when this runs as a script
 from measure import run_measured
+from rasterio.windows import Window
 
 
 def make_input(path: Path, size: int) -> None:
@@ -55,7 +54,7 @@ def flops_per_pixel(model_path: str | None) -> dict[str, float]:
     from torch.utils.flop_counter import FlopCounterMode
 
     from inss_geo.checkpoint import load_checkpoint
-    from inss_geo.synthesis import default_model_path
+    from inss_geo.synthesis.pipeline import default_model_path
 
     model, _ = load_checkpoint(model_path or default_model_path())
     px = 256 * 256
@@ -80,7 +79,7 @@ def matmul_gflops(precision: str, device: str, size: int = 4096, repeats: int = 
     """GFLOP/s of a large square matrix product in ``precision`` on ``device``, best of ``repeats``."""
     import torch
 
-    from inss_geo.synthesis import PRODUCT_DTYPES
+    from inss_geo.synthesis.pipeline import PRODUCT_DTYPES
 
     a, b = (torch.rand(size, size, dtype=PRODUCT_DTYPES[precision], device=device) for _ in range(2))
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
@@ -100,8 +99,8 @@ def unet_passes(size: int, tile: int | None, model_path: str | None) -> tuple[in
     passes per pixel they make, each tile's window being its block and the model's margin."""
     from inss_geo.checkpoint import load_checkpoint
     from inss_geo.model.receptive_field import tile_margin
-    from inss_geo.synthesis import SynthesisOptions, default_model_path
-    from inss_geo.tiling import make_grid
+    from inss_geo.synthesis.pipeline import SynthesisOptions, default_model_path
+    from inss_geo.synthesis.tiling import make_grid
 
     model, _ = load_checkpoint(model_path or default_model_path())
     grid = make_grid(size, tile or SynthesisOptions().tile, tile_margin(model.config), model.config.multiple)

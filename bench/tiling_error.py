@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import rasterio
 import torch
+from measure import run_measured  # bench/ is on sys.path when this runs as a script
 from rasterio.windows import Window
 
 from inss_geo.checkpoint import load_checkpoint
-from inss_geo.inference import synthesize_rgb
-from inss_geo.synthesis import default_model_path
-from measure import run_measured  # bench/ is on sys.path when this runs as a script
+from inss_geo.synthesis.inference import synthesize_rgb
+from inss_geo.synthesis.pipeline import default_model_path
 
 
 def crop(src_path: str, bands: list[int], height: int, width: int, dst: Path) -> np.ndarray:

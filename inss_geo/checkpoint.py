@@ -15,13 +15,13 @@ from pathlib import Path
 
 import torch
 
-from .atomic import atomic_path, remove_abandoned
 from .errors import CheckpointError, InputFileError, SensorMismatchError
+from .io.atomic import atomic_path, remove_abandoned
 from .model import INSS, ModelConfig
 from .model.config import config_from_dict
 from .model.receptive_field import receptive_radius
-from .ridge import RidgeModel
-from .sensors import Sensor
+from .model.ridge import RidgeModel
+from .spectra.sensors import Sensor
 
 FORMAT = "inss-geo-checkpoint"
 VERSION = 2  # 2: standardised RGB input, path radiance, z normalised by the library size

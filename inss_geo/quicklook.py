@@ -98,7 +98,7 @@ def quicklook(hsi: str | Path, output: str | Path, rgb: str | Path | None = None
         ax.axis("off")
         fig.colorbar(shown, ax=ax, shrink=0.8, label="fraction")
     _spectra(axes[-1], cube, wl, good, units)
-    fig.savefig(output, dpi=110)
+    fig.savefig(output, dpi=80)
     plt.close(fig)
     return Path(output)
 

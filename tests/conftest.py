@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from inss_geo.library import library_for_sensor
-from inss_geo.sensors import from_wavelengths
+from inss_geo.spectra.library import library_for_sensor
+from inss_geo.spectra.sensors import from_wavelengths
 
 torch.set_num_threads(1)
 

@@ -10,7 +10,7 @@ import pytest
 PROBE = """
 import ctypes, sys, threading
 import torch
-from inss_geo.allocator import keep_freed_memory
+from inss_geo.io.allocator import keep_freed_memory
 took = keep_freed_memory() if sys.argv[1] == "keep" else None
 sbrk = ctypes.CDLL(None).sbrk
 sbrk.restype = ctypes.c_void_p

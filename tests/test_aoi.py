@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from pyproj import CRS, Transformer
 from rasterio.transform import from_origin
 
-from inss_geo.aoi import parse_bbox, parse_crs, read_geometry, to_raster
 from inss_geo.commands import main
 from inss_geo.errors import ConfigError
-from inss_geo.synthesis import default_model_path
+from inss_geo.synthesis.aoi import parse_bbox, parse_crs, read_geometry, to_raster
+from inss_geo.synthesis.pipeline import default_model_path
 
 EXAMPLE = default_model_path().parents[2] / "inss_geo" / "data" / "example_naip_rgb.tif"
 UTM = rasterio.crs.CRS.from_epsg(26914)
@@ -81,3 +81,16 @@ def test_synthesize_clips_the_shipped_example_to_a_bbox_in_degrees(tmp_path):
         inside = area.mask(r.transform, (r.height, r.width))
     np.testing.assert_array_equal(nodata, ~inside)
     assert 0 < nodata.sum() < 0.1 * nodata.size  # the box is slightly rotated in UTM: its corners are cut
+
+
+def test_bbox_is_in_the_rasters_crs_unless_told(tmp_path):
+    """As rio's --bounds and gdal_translate -projwin: --bbox without --bbox-crs is in the raster's
+    CRS (here UTM metres), and gives exactly the window those bounds cover."""
+    window = rasterio.windows.Window(64, 32, 128, 96)
+    bounds = rasterio.windows.bounds(window, TRANSFORM)  # (left, bottom, right, top)
+    out = tmp_path / "clip.tif"
+    res = CliRunner().invoke(main, ["synthesize", str(EXAMPLE), "-o", str(out), "--bbox", ",".join(map(str, bounds)), "-q"])
+    assert res.exit_code == 0, res.output
+    with rasterio.open(out) as r:
+        assert (r.width, r.height) == (128, 96) and r.transform == rasterio.windows.transform(window, TRANSFORM)
+        assert (r.read() != r.nodata).all()

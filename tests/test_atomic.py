@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from inss_geo.atomic import atomic_path, remove_abandoned, temp_prefix
+from inss_geo.io.atomic import atomic_path, remove_abandoned, temp_prefix
 
 
 def test_atomic_path_renames_on_success_and_removes_on_failure(tmp_path):

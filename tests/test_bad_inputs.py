@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from rasterio.transform import from_origin
 
 from inss_geo.commands import main
-from inss_geo.synthesis import default_model_path
+from inss_geo.synthesis.pipeline import default_model_path
 
 from .conftest import TINY_WIDTHS, WAVELENGTHS
 

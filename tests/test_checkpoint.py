@@ -3,11 +3,16 @@ import pickle
 import pytest
 import torch
 
-from inss_geo.checkpoint import build_contract, check_sensor, load_checkpoint, save_checkpoint
+from inss_geo.checkpoint import (
+    build_contract,
+    check_sensor,
+    load_checkpoint,
+    save_checkpoint,
+)
 from inss_geo.errors import CheckpointError, InputFileError, SensorMismatchError
 from inss_geo.model import INSS, build_config
 from inss_geo.model.receptive_field import receptive_radius
-from inss_geo.sensors import aviris_classic
+from inss_geo.spectra.sensors import aviris_classic
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import rasterio
 import torch
 from rasterio.transform import from_origin
 
-from inss_geo.synthesis import default_model_path
+from inss_geo.synthesis.pipeline import default_model_path
 
 from .conftest import TINY_WIDTHS
 from .test_faults import CLI, CLI_CTRL_C, EXAMPLE
@@ -77,25 +77,29 @@ def test_overwrite_never_replaces_the_input_through_a_link(work):
 
 
 def test_an_envi_inputs_header_is_an_input(work):
-    """-o scene.envi for the ENVI input scene.bil would write scene.hdr, the input's header."""
+    """-o scene --format envi writes scene.hdr: for the ENVI input scene.bil, that is its header."""
     _rgb(work / "scene.bil", driver="ENVI", interleave="bil")
     assert (work / "scene.hdr").exists()
-    _refused(["synthesize", str(work / "scene.bil"), "-o", str(work / "scene.envi"), "--overwrite", "-q"], work,
-             "scene.hdr, an input of this run")
+    _refused(["synthesize", str(work / "scene.bil"), "-o", str(work / "scene"), "--format", "envi", "--overwrite", "-q"],
+             work, "scene.hdr, an input of this run")
 
 
 def test_another_rasters_header_is_never_replaced_or_removed(work):
-    """An unrelated ENVI scene.bil + scene.hdr beside the outputs: -o scene.envi is refused even
-    with --overwrite (scene.hdr is not its header); -o scene.tif, new or replaced, keeps it."""
+    """An unrelated ENVI scene.bil + scene.hdr beside the outputs: -o scene --format envi is
+    refused even with --overwrite (scene.hdr is not its header); -o scene.envi writes
+    scene.envi.hdr, which GDAL and SPy read for it, and -o scene.tif, new or replaced, keeps
+    scene.hdr too."""
     _rgb(work / "scene.bil", driver="ENVI", interleave="bil")
     header = (work / "scene.hdr").read_bytes()
-    _refused(["synthesize", str(work / "in.tif"), "-o", str(work / "scene.envi"), "--overwrite", "-q"], work,
-             "scene.hdr exists and belongs to another raster")
-    for extra in ([], ["--overwrite"]):
-        res = subprocess.run(CLI + ["synthesize", str(work / "in.tif"), "-o", str(work / "scene.tif"), "-q", *extra],
+    _refused(["synthesize", str(work / "in.tif"), "-o", str(work / "scene"), "--format", "envi", "--overwrite", "-q"],
+             work, "scene.hdr exists and belongs to another raster")
+    for out, extra in (("scene.tif", []), ("scene.tif", ["--overwrite"]), ("scene.envi", [])):
+        res = subprocess.run(CLI + ["synthesize", str(work / "in.tif"), "-o", str(work / out), "-q", *extra],
                              capture_output=True, text=True)
         assert res.returncode == 0, res.stderr
         assert (work / "scene.hdr").read_bytes() == header
+    with rasterio.open(work / "scene.envi") as r:
+        assert r.count == 224 and f"{work / 'scene.envi'}.hdr" in r.files
 
 
 @pytest.mark.parametrize("clash", ["abundance-is-hsi", "mixing-is-hsi", "residual-is-abundance"])

@@ -4,14 +4,14 @@ import json
 
 import numpy as np
 import rasterio
-import spectral.io.envi as envi
+import spectral
 from click.testing import CliRunner
 from rasterio.windows import Window
 
 from inss_geo.checkpoint import read_checkpoint
 from inss_geo.commands import main
-from inss_geo.sensors import aviris_classic
-from inss_geo.synthesis import default_model_path
+from inss_geo.spectra.sensors import aviris_classic
+from inss_geo.synthesis.pipeline import default_model_path
 
 EXAMPLE = default_model_path().parents[2] / "inss_geo" / "data" / "example_naip_rgb.tif"
 
@@ -37,7 +37,7 @@ def test_synthesize_needs_no_option_but_the_output(tmp_path):
         assert hsi.crs == src.crs and hsi.transform == src.transform and hsi.count == 224
         cube = hsi.read(out_dtype="float32") * float(hsi.tags()["scale_factor"]) if "scale_factor" in hsi.tags() else hsi.read()
     assert np.isfinite(cube).all() and cube.std() > 0
-    image = envi.open(str(out.with_suffix(".hdr")), str(out))
+    image = spectral.open_image(f"{out}.hdr")
     assert image.metadata["description"] == str(out.resolve())
     np.testing.assert_allclose(image.bands.centers, aviris_classic().wavelengths_nm, atol=1e-3)
 
@@ -49,7 +49,7 @@ def test_quality_floor_on_a_real_test_scene():
     """A 48 x 48 crop of abu-airport-2, a scene the model never saw: measured 28.59 dB standard
     MPSNR and SAM 0.055 (the old default model scored 18.3 dB on the whole scene; the ridge
     baseline scores 23.25 dB and 0.175 on this crop)."""
-    from inss_geo.evaluation import evaluate_checkpoint
+    from inss_geo.training.evaluation import evaluate_checkpoint
 
     res = evaluate_checkpoint(str(default_model_path()), [str(CROP)], sensor="aviris-classic")["mean"]
     assert res["standard"]["MPSNR"] > 26.0 and res["standard"]["SAM"] < 0.08
@@ -62,7 +62,7 @@ def test_the_shipped_mixing_is_unsaturated_on_real_data():
     import torch
 
     from inss_geo.checkpoint import load_checkpoint
-    from inss_geo.scenes import load_scene
+    from inss_geo.training.scenes import load_scene
 
     from .model.test_inss import _tanh_arguments
 

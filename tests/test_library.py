@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 
 from inss_geo.errors import ConfigError, SensorMismatchError
-from inss_geo.library import (
+from inss_geo.spectra.library import (
     convolve_gaussian,
     default_library,
     export_library,
     library_for_sensor,
     load_library,
 )
-from inss_geo.sensors import aviris_classic, from_wavelengths
+from inss_geo.spectra.sensors import aviris_classic, from_wavelengths
 
 FIXTURE = Path(__file__).parent / "data" / "usgs_av95_rows.npz"
 

@@ -1,6 +1,6 @@
 import torch
 
-from inss_geo import losses
+from inss_geo.training import losses
 
 
 def test_weighted_l1_uses_only_present_channels_and_valid_pixels():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from inss_geo.metrics import evaluate_arrays
+from inss_geo.training.metrics import evaluate_arrays
 
 
 def _cube(seed=0, shape=(6, 20, 24)):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from inss_geo.raster_io import BackgroundWriter, OutputRaster
+from inss_geo.io.raster_io import BackgroundWriter, OutputRaster
 
 
 def test_a_write_error_reaches_the_caller():

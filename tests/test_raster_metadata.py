@@ -2,7 +2,7 @@ import numpy as np
 import rasterio
 from rasterio.transform import from_origin
 
-from inss_geo.raster_metadata import read_wavelengths
+from inss_geo.io.raster_metadata import read_wavelengths
 
 
 def test_envi_header_lists(tmp_path):

@@ -4,8 +4,8 @@ import rasterio
 import scipy.io
 
 from inss_geo.errors import InputFileError, SensorMismatchError
-from inss_geo.scenes import load_scene, read_channel_list
-from inss_geo.sensors import aviris_classic
+from inss_geo.spectra.sensors import aviris_classic
+from inss_geo.training.scenes import load_scene, read_channel_list
 
 from .conftest import WAVELENGTHS
 

@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from inss_geo.errors import ConfigError
-from inss_geo.sensors import Sensor, aviris_classic, from_csv, from_wavelengths, get_sensor
+from inss_geo.spectra.sensors import (
+    Sensor,
+    aviris_classic,
+    from_csv,
+    from_wavelengths,
+    get_sensor,
+)
 
 
 def test_aviris_classic_channels():

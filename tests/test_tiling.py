@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from inss_geo.errors import ConfigError
-from inss_geo.tiling import make_grid, reflect_index
+from inss_geo.synthesis.tiling import make_grid, reflect_index
 
 
 @pytest.mark.parametrize("size", [1, 50, 64, 256, 257, 700, 1000])

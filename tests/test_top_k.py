@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from inss_geo.top_k import GROUP, largest, top_k_block, top_k_planes
+from inss_geo.synthesis.top_k import GROUP, largest, top_k_block, top_k_planes
 
 
 def _peaked(rows: int, n: int, seed: int) -> torch.Tensor:

@@ -1,11 +1,11 @@
-"""Single-threaded torch workers (``inss_geo.workers``)."""
+"""Single-threaded torch workers (``inss_geo.synthesis.workers``)."""
 
 import threading
 
 import pytest
 import torch
 
-from inss_geo.workers import Workers
+from inss_geo.synthesis.workers import Workers
 
 
 @pytest.fixture

@@ -6,14 +6,21 @@ import json
 
 import click
 
-from .options import channel_list_opt, collect_scenes, device_opt, scenes_opt, sensor_opt
+from .options import (
+    channel_list_opt,
+    collect_scenes,
+    device_opt,
+    more_scenes_arg,
+    scenes_opt,
+    sensor_opt,
+)
 
 
 @click.command()
 @click.option("--model", "model_paths", multiple=True, type=click.Path(dir_okay=False),
               help="Checkpoint (model.pt); repeat to compare models. Default: the shipped model.")
 @scenes_opt
-@click.argument("more_scenes", nargs=-1, metavar="[SCENES]...")
+@more_scenes_arg
 @sensor_opt
 @channel_list_opt
 @click.option(
@@ -33,19 +40,25 @@ def evaluate(model_paths, scenes, more_scenes, sensor, channel_list, convention,
 
     Example: inss-geo evaluate --model runs/inss/model.pt --model runs/ridge/model.pt --scenes test.tif
     """
-    from ..atomic import atomic_path
-    from ..evaluation import evaluate_checkpoint, format_comparison, format_table
+    from ..io.atomic import atomic_path
+    from ..training.evaluation import (
+        evaluate_checkpoint,
+        format_comparison,
+        format_table,
+    )
 
     all_scenes = collect_scenes(scenes, more_scenes)
     if not all_scenes:
         raise click.UsageError("give scenes to evaluate with --scenes")
     conventions = ("paper", "standard") if convention == "both" else (convention,)
     if not model_paths:
-        from ..synthesis import default_model_path  # (GDAL: only when it is needed)
+        from ..synthesis.pipeline import (
+            default_model_path,  # (GDAL: only when it is needed)
+        )
 
         model_paths = [str(default_model_path())]
     if json_path:  # before the work: never an input, never an existing file unless asked
-        from ..output_paths import check_new_file
+        from ..io.output_paths import check_new_file
 
         check_new_file(json_path, [*model_paths, *all_scenes], overwrite, "--json")
     results = [

@@ -10,8 +10,8 @@ from .options import sensor_opt
 
 
 def _load(library_path: str | None, sensor: str | None, chapters: tuple[str, ...]):
-    from ..library import library_for_sensor, load_library
-    from ..sensors import get_sensor
+    from ..spectra.library import library_for_sensor, load_library
+    from ..spectra.sensors import get_sensor
 
     s = get_sensor(sensor or "aviris-classic")
     lib = load_library(library_path, s) if library_path else library_for_sensor(s)
@@ -67,7 +67,7 @@ def export(out, library_path, sensor, chapters, overwrite) -> None:
     """Write the library (convolved to --sensor) as CSV or ENVI .sli."""
     from pathlib import Path
 
-    from ..library import export_library
+    from ..spectra.library import export_library
 
     if Path(out).exists() and not overwrite:
         raise click.ClickException(f"{out} exists; use --overwrite to replace it")

@@ -28,8 +28,10 @@ device_opt = click.option(
 sensor_opt = click.option(
     "--sensor",
     default=None,
-    help="Sensor of scenes without wavelength metadata: 'aviris-classic', a CSV "
-    "(wavelength_nm[,fwhm_nm]) or a raster with wavelengths. Default: aviris-classic.",
+    help="Sensor whose channels the model synthesizes: 'aviris-classic' (used when not given), a CSV "
+    "(wavelength_nm[,fwhm_nm]) or a raster with wavelengths. Scenes whose files carry wavelengths are "
+    "matched to it by wavelength; a scene without them needs --sensor named (its bands are then the "
+    "sensor's channels) or --channel-list.",
 )
 channel_list_opt = click.option(
     "--channel-list",
@@ -38,8 +40,11 @@ channel_list_opt = click.option(
     help="CSV mapping each scene's bands to sensor channels (scene, band_index_0based, channel_1based).",
 )
 scenes_opt = click.option(
-    "--scenes", "scenes", multiple=True, help="Hyperspectral scenes (ENVI, GeoTIFF, any GDAL raster, .mat, .npz)."
+    "--scenes", "scenes", multiple=True, metavar="SCENE [SCENE]...",
+    help="Hyperspectral scenes (ENVI, GeoTIFF, any GDAL raster, .mat, .npz): every path up to the next option.",
 )
+#: the paths after the first one of ``--scenes a b c`` (click gives the option one value)
+more_scenes_arg = click.argument("more_scenes", nargs=-1, metavar="")
 quiet_opt = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 
 

@@ -22,6 +22,16 @@ def _rgb_bands(ctx, param, value):
     return bands
 
 
+def _creation_options(ctx, param, values):
+    options = {}
+    for value in values:
+        name, eq, setting = value.partition("=")
+        if not eq or not name.strip():
+            raise click.BadParameter(f"{value!r}: give NAME=VALUE, e.g. COMPRESS=DEFLATE", ctx, param)
+        options[name.strip().upper()] = setting.strip()
+    return options
+
+
 def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit non-zero
     raise KeyboardInterrupt
 
@@ -34,14 +44,17 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit no
 @click.option("--dtype", type=click.Choice(["float32", "int16"]), default="float32", help="int16 stores value/gain with the gain in the header.")
 @click.option("--interleave", type=click.Choice(["bsq", "bil", "bip"]), default="bil", help="ENVI interleave.")
 @click.option("--abundance", type=click.Path(dir_okay=False), default=None, help="Also write abundances (one band per spectrum).")
-@click.option("--abundance-dtype", type=click.Choice(["float32", "uint16"]), default="float32")
+@click.option("--abundance-dtype", type=click.Choice(["float32", "uint16"]), default="float32", help="uint16 stores fraction x 10000, with the scale in the metadata.")
 @click.option("--abundance-top-k", type=click.IntRange(1), default=None, help="Write the K largest fractions and their indices instead.")
 @click.option("--mixing", type=click.Path(dir_okay=False), default=None, help="Also write the mixing-parameter grid and per-order contributions.")
 @click.option("--rgb-residual", type=click.Path(dir_okay=False), default=None,
               help="Also write the input RGB minus the model's RGB channels before its consistency step (3 bands): where the model extrapolates.")
 @click.option("--aoi", default=None, help="Area of interest: a GeoJSON file or a WKT polygon; only its window is synthesized, pixels outside it are nodata.")
-@click.option("--bbox", default=None, help="Area of interest as minx,miny,maxx,maxy (in --bbox-crs).")
-@click.option("--aoi-crs", "--bbox-crs", "aoi_crs", default="EPSG:4326", help="CRS of --aoi or --bbox coordinates (a GeoJSON file's own crs member wins).")
+@click.option("--bbox", default=None, help="Area of interest as minx,miny,maxx,maxy, in the input's CRS unless --bbox-crs says otherwise.")
+@click.option("--aoi-crs", "--bbox-crs", "aoi_crs", default=None,
+              help="CRS of --aoi or --bbox coordinates, e.g. EPSG:4326. Default: the input's CRS for --bbox and WKT; a GeoJSON file's own crs member, else longitude/latitude (RFC 7946).")
+@click.option("--co", "creation_options", multiple=True, callback=_creation_options, metavar="NAME=VALUE",
+              help="GDAL creation option for GeoTIFF and COG outputs, repeatable (e.g. --co COMPRESS=DEFLATE). Default: COMPRESS=ZSTD, ZSTD_LEVEL=1 (COG: DEFLATE).")
 @click.option("--tile", type=click.IntRange(32), default=512, help="Output block size, a multiple of the model's 2^stages (32 for the default model). The model reads each block with a margin as wide as its receptive field (160 px for the default model), so the output does not depend on it; larger: faster, more memory.")
 @click.option("--batch-size", type=click.IntRange(1), default=1, help="Tiles per forward pass (use more on CUDA).")
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", help="Matrix products of the U-Net, T and the mixing in bf16 or fp16 (fp16: GPUs only); they accumulate in float32.")
@@ -54,20 +67,20 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, exit no
 @click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads: torch's for the U-Net, and as many workers that each compute part of every finished block on one thread (default: one per core).")
 @device_opt
 def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance, abundance_dtype, abundance_top_k,
-               mixing, rgb_residual, aoi, bbox, aoi_crs, tile, batch_size, precision, input_scale, rgb_bands, from_hsi, overwrite, progress,
+               mixing, rgb_residual, aoi, bbox, aoi_crs, creation_options, tile, batch_size, precision, input_scale, rgb_bands, from_hsi, overwrite, progress,
                quiet, threads, device) -> None:
     """Synthesize a hyperspectral image from the RGB raster INPUT, tile by tile.
 
     Example: inss-geo synthesize scene.tif -o out.envi --abundance ab.tif --mixing mix.envi
     """
-    from ..allocator import keep_freed_memory
+    from ..io.allocator import keep_freed_memory
 
     keep_freed_memory()  # a process-wide choice, so the command's and not the library's
     import torch
 
-    from ..atomic import signals_deferred
-    from ..synthesis import StageClock, SynthesisOptions
-    from ..synthesis import synthesize as run
+    from ..io.atomic import signals_deferred
+    from ..synthesis.pipeline import StageClock, SynthesisOptions
+    from ..synthesis.pipeline import synthesize as run
 
     # --precision alone decides how the products round: torch lets cuDNN's fp32 convolutions run
     # in TF32 (10-bit mantissas) unless told not to
@@ -83,7 +96,7 @@ def synthesize(input_path, output, model_path, fmt, dtype, interleave, abundance
         tile=tile, batch_size=batch_size, device=device, precision=precision,
         input_scale=input_scale, rgb_bands=rgb_bands, from_hsi=from_hsi, fmt=fmt, dtype=dtype,
         interleave=interleave, abundance=abundance, abundance_dtype=abundance_dtype,
-        abundance_top_k=abundance_top_k, mixing=mixing, rgb_residual=rgb_residual, aoi=aoi, bbox=bbox, aoi_crs=aoi_crs, overwrite=overwrite, progress=progress,
+        abundance_top_k=abundance_top_k, mixing=mixing, rgb_residual=rgb_residual, aoi=aoi, bbox=bbox, aoi_crs=aoi_crs, creation_options=creation_options, overwrite=overwrite, progress=progress,
     )
     report = (lambda pct: click.echo(json.dumps({"progress": round(pct, 1)}), err=True)) if progress == "json" else None
     clock = StageClock()

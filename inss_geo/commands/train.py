@@ -9,14 +9,23 @@ from pathlib import Path
 
 import click
 
-from .options import channel_list_opt, collect_scenes, device_opt, quiet_opt, scenes_opt, sensor_opt
+from .options import (
+    channel_list_opt,
+    collect_scenes,
+    device_opt,
+    more_scenes_arg,
+    quiet_opt,
+    scenes_opt,
+    sensor_opt,
+)
 
 
 @click.command(context_settings={"show_default": True})
 @scenes_opt
-@click.argument("more_scenes", nargs=-1, metavar="[SCENES]...")
+@more_scenes_arg
 @click.option("--val-scenes", multiple=True, help="Held-out validation scene (repeat the option per scene).")
-@click.option("--out", "out", type=click.Path(file_okay=False), help="Run directory for checkpoints and log.")
+@click.option("--out", "out", type=click.Path(file_okay=False),
+              help="Run directory for model.pt (best), state.pt (latest) and the log. [required unless --resume]")
 @click.option("--resume", type=click.Path(file_okay=False, exists=True), help="Continue the run in this directory.")
 @click.option("--method", type=click.Choice(["inss", "ridge"]), default="inss",
               help="inss: the INSS network; ridge: the quadratic RGB regression baseline (seconds; its penalty is chosen on --val-scenes).")
@@ -39,7 +48,7 @@ from .options import channel_list_opt, collect_scenes, device_opt, quiet_opt, sc
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, help="Learning rate of the U-Net.")
 @click.option("--lr-transform", type=click.FloatRange(min=0, min_open=True), default=1e-4, help="Learning rate of T.")
 @click.option("--lr-signature", type=click.FloatRange(min=0, min_open=True), default=5e-5, help="Learning rate of t and the path radiance.")
-@click.option("--lr-discriminator", type=click.FloatRange(min=0, min_open=True), default=1e-5)
+@click.option("--lr-discriminator", type=click.FloatRange(min=0, min_open=True), default=1e-5, help="Learning rate of the discriminators (with --w-adversarial).")
 @click.option("--warmup-steps", type=click.IntRange(0), default=100, help="Linear warm-up of every learning rate.")
 @click.option("--decay-from", type=click.FloatRange(0, 1), default=0.5, help="Fraction of --steps after which the rates decay (cosine) to 0.")
 @click.option("--val-every", type=click.IntRange(1), default=100, help="Steps between validations (an 'epoch').")
@@ -48,7 +57,7 @@ from .options import channel_list_opt, collect_scenes, device_opt, quiet_opt, sc
 @click.option("--band-weighting", type=click.Choice(["inverse-mean", "variance"]), default="inverse-mean",
               help="L1 weight of each channel: 1/its mean (relative error), or its variance (the paper's Eq. 11).")
 @click.option("--augment/--no-augment", default=True, help="Random global gain and per-channel colour jitter of the crops.")
-@click.option("--seed", type=int, default=0)
+@click.option("--seed", type=int, default=0, help="Seed of the initial weights and the crop sampling.")
 @click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop (with a checkpoint) after this long.")
 @click.option("--domain", type=click.Choice(["radiance", "reflectance"]), default="radiance", help="What the scenes hold.")
 @click.option("--data-scale", type=click.FloatRange(min=0, min_open=True), default=4095.0, help="Data are divided by this.")
@@ -67,14 +76,14 @@ def train(scenes, more_scenes, val_scenes, out, resume, method, sensor, channel_
           lr_discriminator, warmup_steps, decay_from, val_every, patience, checkpoint_every, band_weighting, augment,
           seed, max_minutes, domain, data_scale, w_pixel, w_cosine, w_hsv, w_residual, w_adversarial, w_rgb,
           discriminator_every, threads, device, quiet) -> None:
-    """Train INSS self-supervised on hyperspectral SCENES (RGB is taken from their bands).
+    """Train INSS self-supervised on the hyperspectral --scenes (RGB is taken from their bands).
 
     Example: inss-geo train --scenes a.envi b.tif --val-scenes c.tif --out runs/r1
     """
     import torch
 
     from ..model import build_config
-    from ..training import RunSpec, run_training
+    from ..training.trainer import RunSpec, run_training
 
     if threads:
         torch.set_num_threads(threads)

@@ -19,7 +19,6 @@ from torch import nn
 
 from .rgb_projection import RGBProjection
 
-
 #: cells of one row :meth:`NeuralMixing.mix_block` mixes at a time on the CPU: their intermediates
 #: stay in cache
 CELLS_PER_CHUNK = 16
@@ -65,10 +64,8 @@ class FeatureTransform(nn.Module):
 
     def frozen_to_params(self) -> Callable[[torch.Tensor], torch.Tensor]:
         """:meth:`to_params` for inference, where T's weights stay as they are: the 1x1 weights
-        transposed once to (width, P), contiguous. MKL multiplies a cell row by that matrix about
-        10% faster than by the transposed view F.linear passes it (``python
-        bench/transform_layout.py``: 2.95 against 3.27 ms median for 24 cells on one thread; T's
-        last layer took 2.8-3.0 s of a 2048² run's CPU against 3.0-3.3 s)."""
+        transposed once to (width, P), contiguous: MKL multiplies a cell row by that matrix about
+        10% faster than by the transposed view F.linear passes it."""
         weight, bias = self.out.weight.detach().flatten(1).T.contiguous(), self.out.bias.detach()
         return functools.partial(_affine, weight=weight, bias=bias)
 
@@ -154,8 +151,7 @@ class NeuralMixing(nn.Module):
 
         Returns (s, l, [e^2, ..., e^k]). The per-cell MLPs run as batched matmuls over cells; the
         products with R, most of the work, are single large matmuls x R^T, pixel-major: the
-        orientation MKL runs faster here (one 16-cell chunk: 3.9 ms against 5.2 ms for R x^T,
-        ``bench/mixing_layout.py``). Any subset of cells can be mixed on its own, which is how
+        orientation MKL runs faster here (by about a quarter). Any subset of cells can be mixed on its own, which is how
         synthesis mixes a block in cache-sized chunks.
         """
         return self._terms(a, params, *_products_library(library, t, a.dtype))
@@ -366,9 +362,8 @@ def _widened(x: torch.Tensor) -> torch.Tensor:
 
 def _products_library(library: torch.Tensor, t: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     """(t * R)^T (N, K), for l (t scales R's rows: one pass fewer), and R^T / N, for the orders'
-    z (:class:`NeuralMixing`), contiguous, in the dtype the products run in. Contiguous: MKL multiplies a (3072, 345) chunk by it at 93-96
-    GFLOP/s on one thread against 92-94 by the transposed view of R
-    (``python bench/mixing_layout.py --threads 1 --cells 12``)."""
+    z (:class:`NeuralMixing`), contiguous (MKL's fastest layout for them), in the dtype the
+    products run in."""
     return (library * t[:, None]).T.to(dtype).contiguous(), (library.T / library.shape[1]).to(dtype).contiguous()
 
 
@@ -376,8 +371,7 @@ def _store(target: torch.Tensor, x: torch.Tensor, d: int) -> None:
     """Copy a chunk's x (cells * D*D, K), pixel-major by cell, into ``target`` (K, D, cells, D), a
     stretch of a band-major block, through a permuted view of x; into an integer target x is
     rounded and clamped first (in place: x is used up), then cast in its own order, so the
-    strided copy moves the narrower integers (``python bench/store_layout.py``: 0.92-1.06
-    against 1.04-1.12 ms median for a 12-cell chunk into int16, rounding included)."""
+    strided copy moves the narrower integers."""
     if not target.is_floating_point():
         info = torch.iinfo(target.dtype)
         x = x.round_().clamp_(info.min + 1, info.max).to(target.dtype)

@@ -36,7 +36,7 @@ def main() -> None:
         out, mix = Path(tmp) / "hsi.envi", Path(tmp) / "mix.envi"
         subprocess.run([sys.executable, "-m", "inss_geo", "synthesize", str(EXAMPLE), "-o", str(out), "--mixing",
                         str(mix), "-q"], check=True)
-        with rasterio.open(Path(tmp) / "mix_orders.envi") as orders:
+        with rasterio.open(mix) as orders:  # band 1: order 2
             order2 = orders.read(1)
     with rasterio.open(EXAMPLE) as src:
         write_png(HERE / "example_rgb.png", stretched(src.read([1, 2, 3]).astype(np.float64)))

@@ -12,16 +12,18 @@ import threading
 
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
-#: Processing setting holding the path of the ``inss-geo`` executable.
+#: Processing setting holding the path of the ``inss-geo`` executable, and the environment
+#: variable of the same name, which wins (for headless ``qgis_process``, where no dialog is)
 EXECUTABLE_SETTING = "INSS_GEO_EXECUTABLE"
-NOT_FOUND = "inss-geo not found: set its path in Processing options (Settings > Options > Processing > Providers > INSS)"
+NOT_FOUND = ("inss-geo not found: set the INSS_GEO_EXECUTABLE environment variable or its path in Processing "
+             "options (Settings > Options > Processing > Providers > INSS)")
 
 
 def find_executable() -> str | None:
-    """The configured executable, else ``inss-geo`` on PATH."""
+    """$INSS_GEO_EXECUTABLE, else the Processing setting, else ``inss-geo`` on PATH."""
     from processing.core.ProcessingConfig import ProcessingConfig
 
-    configured = (ProcessingConfig.getSetting(EXECUTABLE_SETTING) or "").strip()
+    configured = os.environ.get(EXECUTABLE_SETTING, "").strip() or (ProcessingConfig.getSetting(EXECUTABLE_SETTING) or "").strip()
     if configured:
         return configured if os.path.isfile(configured) and os.access(configured, os.X_OK) else None
     return shutil.which("inss-geo")

@@ -11,7 +11,7 @@ import pytest
 import rasterio
 from rasterio.windows import Window
 
-from inss_geo.synthesis import default_model_path
+from inss_geo.synthesis.pipeline import default_model_path
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = ROOT / "cli" / "inss-geo-batch"
@@ -97,7 +97,27 @@ def test_interrupted_batch_resumes(tmp_path, archive):
     (["--gpus", "0,a", str(EXAMPLE)], "a is not a GPU index"),
     (["/nonexistent/*.tif"], "no file matches"),
     (["--bogus"], "unknown option"),
+    (["--shard", "2/2", str(EXAMPLE)], "I must be less than N"),
+    (["--shard", "1of2", str(EXAMPLE)], "--shard must be I/N"),
 ])
 def test_bad_usage_exits_2(args, message, tmp_path):
     res = batch(*args, cwd=tmp_path)
     assert res.returncode == 2 and message in res.stderr
+
+
+def test_shards_partition_the_archive_and_each_scene_reports_as_it_finishes(tmp_path, archive):
+    """Two machines' shards (0/2 and 1/2) together synthesize every good scene once; each
+    finished scene prints a line, as JSON with --progress json."""
+    import json
+
+    out = tmp_path / "out"
+    lines = []
+    for i in (0, 1):
+        res = batch("--shard", f"{i}/2", "--progress", "json", "-o", out, archive)
+        lines += [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
+    assert sorted(r["scene"] for r in lines) == sorted(str(p) for p in archive.glob("*.tif"))
+    assert {r["total"] for r in lines} == {3, 2}  # 5 scenes: indexes 0, 2, 4 and 1, 3
+    assert sorted(r["status"] for r in lines) == ["done"] * 4 + ["failed"]
+    assert sorted(p.name for p in out.glob("*.envi")) == [f"scene{k}.envi" for k in range(4)]
+    res = batch("--shard", "1/2", "-o", out, archive)
+    assert "[1/2] skipped" in res.stdout or "[2/2] skipped" in res.stdout

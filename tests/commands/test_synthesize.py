@@ -4,10 +4,11 @@ import platform
 import threading
 from pathlib import Path
 
+import click
 import numpy as np
 import pytest
 import rasterio
-import spectral.io.envi as envi
+import spectral
 import torch
 from click.testing import CliRunner
 from rasterio.transform import from_origin
@@ -50,7 +51,7 @@ def test_synthesize_writes_georeferenced_outputs(tmp_path, model, rgb):
         assert (cube[:, 0, 0] == hsi.nodata).all() and np.isfinite(cube).all()
         fractions = a.read()[:, 1:, 1:]
         np.testing.assert_allclose(fractions.sum(0), 1.0, atol=1e-4)
-    image = envi.open(str(out.with_suffix(".hdr")), str(out))  # an independent ENVI reader
+    image = spectral.open_image(f"{out}.hdr")  # an independent ENVI reader, called as its users call it
     np.testing.assert_allclose(image.bands.centers, np.linspace(420, 2380, 24), atol=1e-3)
     assert [p.name for p in tmp_path.iterdir() if ".part" in p.name] == []
 
@@ -111,7 +112,7 @@ def _whole_image(model_path, rgb_path):
     import torch
 
     from inss_geo.checkpoint import load_checkpoint
-    from inss_geo.inference import synthesize_rgb
+    from inss_geo.synthesis.inference import synthesize_rgb
 
     model, contract = load_checkpoint(model_path)
     with rasterio.open(rgb_path) as src:
@@ -137,7 +138,7 @@ def test_tiled_equals_whole_image_at_any_tile_size(tmp_path, model, rgb):
 def test_default_model_tiles_a_real_scene_seamlessly(tmp_path):
     """The issue's acceptance test: the shipped model on the bundled NAIP crop at 256-pixel
     tiles against one whole-image pass, mean |diff| / mean below 0.5% (float rounding in fact)."""
-    from inss_geo.synthesis import default_model_path
+    from inss_geo.synthesis.pipeline import default_model_path
 
     example = Path(__file__).parents[2] / "inss_geo" / "data" / "example_naip_rgb.tif"
     out = tmp_path / "tiled.tif"
@@ -263,7 +264,7 @@ def test_block_parts_on_workers_equal_one_thread(tmp_path, model, rgb, restore_t
 
 @pytest.mark.parametrize("gh, gw, workers", [(24, 24, 2), (4, 4, 3), (2, 5, 4), (3, 1, 2)])
 def test_row_parts_cover_each_cell_once_and_halve_the_last_rows(gh, gw, workers):
-    from inss_geo.synthesis import _row_parts
+    from inss_geo.synthesis.pipeline import _row_parts
 
     parts = _row_parts(gh, gw, workers)
     covered = np.zeros((gh, gw), int)
@@ -321,9 +322,9 @@ def test_fp32_convolutions_are_not_rounded_to_tf32(tmp_path, model, rgb, monkeyp
 def test_synthesis_threads_flush_denormals_to_zero(tmp_path, model, rgb, monkeypatch):
     """The mixing's saturated sigmoids make denormal intermediates, slow on x86; the command
     flushes them on every thread synthesis starts (threads inherit the setting)."""
-    from inss_geo import synthesis
+    from inss_geo.synthesis import pipeline
 
-    seen, run = [], synthesis.synthesize
+    seen, run = [], pipeline.synthesize
 
     def spy(*args, **kwargs):
         thread = threading.Thread(target=lambda: seen.append(float(torch.tensor([1e-30]) * 1e-10)))
@@ -331,7 +332,32 @@ def test_synthesis_threads_flush_denormals_to_zero(tmp_path, model, rgb, monkeyp
         thread.join()
         return run(*args, **kwargs)
 
-    monkeypatch.setattr(synthesis, "synthesize", spy)
+    monkeypatch.setattr(pipeline, "synthesize", spy)
     res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(tmp_path / "hsi.envi"), "--model", model])
     assert res.exit_code == 0, res.output
     assert seen == [0.0]  # 1e-40 is a float32 denormal
+
+
+def test_geotiffs_are_compressed_by_default_and_co_sets_gdal_creation_options(tmp_path, model, rgb):
+    for name, extra, compression in (("default", [], "zstd"), ("deflate", ["--co", "compress=deflate", "--co", "PREDICTOR=3"], "deflate")):
+        out = tmp_path / f"{name}.tif"
+        res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(out), "--model", model, "--abundance",
+                                        str(tmp_path / f"{name}_ab.tif"), "-q", *extra])
+        assert res.exit_code == 0, res.output
+        for path in (out, tmp_path / f"{name}_ab.tif"):
+            with rasterio.open(path) as r:
+                assert r.compression is not None and r.compression.value.lower() == compression, path
+    res = CliRunner().invoke(main, ["synthesize", str(rgb), "-o", str(tmp_path / "x.tif"), "--model", model, "--co", "COMPRESS"])
+    assert res.exit_code == 2 and "NAME=VALUE" in res.output
+
+
+def test_train_and_evaluate_options_explain_themselves():
+    """Every option has help; --scenes shows that it takes several paths; --out says when it is needed."""
+    for command in ("train", "evaluate", "synthesize"):
+        res = CliRunner().invoke(main, [command, "--help"])
+        assert res.exit_code == 0
+        params = main.commands[command].params
+        assert all(p.help for p in params if isinstance(p, click.Option)), [p.name for p in params if not p.help]
+    text = " ".join(CliRunner().invoke(main, ["train", "--help"]).output.split())
+    assert "--scenes SCENE [SCENE]..." in text and "required unless --resume" in text
+    assert "[SCENES]" not in text

@@ -17,7 +17,6 @@ from processing.core.Processing import Processing  # noqa: E402  (needs the appl
 
 Processing.initialize()
 from inss_geo_qgis.provider import InssProvider  # noqa: E402
-
 from inss_geo_qgis.runner import EXECUTABLE_SETTING  # noqa: E402
 from processing.core.ProcessingConfig import ProcessingConfig  # noqa: E402
 

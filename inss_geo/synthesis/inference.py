@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .model import INSS, Synthesis
-from .model.receptive_field import tile_margin
-from .ridge import RidgeModel
+from ..model import INSS, Synthesis
+from ..model.receptive_field import tile_margin
+from ..model.ridge import RidgeModel
 from .tiling import reflect_index
 
 

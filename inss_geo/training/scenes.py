@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputFileError, SensorMismatchError
-from .sensors import Sensor
+from ..errors import InputFileError, SensorMismatchError
+from ..spectra.sensors import Sensor
 
 #: A band matches a sensor channel when its centre is within this fraction of the FWHM.
 MATCH_FWHM_FRACTION = 0.5
@@ -177,7 +177,10 @@ def load_scene(
         import rasterio  # here: .npz / .mat training needs no GDAL (a GPU machine may lack it)
         from rasterio.errors import RasterioIOError
 
-        from .raster_metadata import check_holds_what_it_claims, wavelengths_from_dataset
+        from ..io.raster_metadata import (
+            check_holds_what_it_claims,
+            wavelengths_from_dataset,
+        )
 
         try:
             with rasterio.open(path) as src:

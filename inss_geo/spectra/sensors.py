@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, InputFileError
+from ..errors import ConfigError, InputFileError
 
 #: Wavelengths (nm) that approximate true-colour red, green and blue.
 RGB_TARGET_NM = (650.0, 550.0, 460.0)
@@ -139,7 +139,7 @@ def get_sensor(spec: str) -> Sensor:
         )
     if path.suffix.lower() == ".csv":
         return from_csv(path)
-    from .raster_metadata import read_wavelengths
+    from ..io.raster_metadata import read_wavelengths
 
     wl, fw = read_wavelengths(path)
     if wl is None:

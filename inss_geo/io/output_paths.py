@@ -1,11 +1,12 @@
 """The files a run will write, checked before any work: against each other, against the run's
 inputs, and against what already exists.
 
-A raster output is several files (ENVI: data + ``.hdr``; any: GDAL's ``.aux.xml``). ``--overwrite``
+A raster output is several files (ENVI: data + ``<name>.hdr``; any: GDAL's ``.aux.xml``). ``--overwrite``
 may replace an output's own files, never an input (compared by inode, so links and an ENVI
 input's header count) and never another raster's sidecar: an ENVI header whose data file is not
-the output's belongs to another raster (``scene.hdr`` of ``scene.bil`` when writing
-``scene.envi``) unless it names the output's data file, as inss-geo's headers do.
+the output's belongs to another raster (``scene.bil.hdr`` of ``scene.bil`` when writing
+``scene.bil`` after deleting its data) unless it names the output's data file, as inss-geo's
+headers do.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import re
 from pathlib import Path
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 #: what the temporaries add to an output's name (``.<name>.<pid>.<random>.part``): the final name
 #: may be at most NAME_MAX minus this
@@ -26,7 +27,7 @@ def raster_files(path: str | Path, fmt: str) -> list[Path]:
     """The files a raster written at ``path`` in ``fmt`` (ENVI, GTiff, COG) consists of."""
     p = Path(path)
     files = [p, Path(f"{p}.aux.xml")]
-    return [p, p.with_suffix(".hdr"), *files[1:]] if fmt == "ENVI" else files
+    return [p, Path(f"{p}.hdr"), *files[1:]] if fmt == "ENVI" else files
 
 
 def input_files(path: str | Path) -> list[Path]:

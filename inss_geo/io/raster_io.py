@@ -22,8 +22,8 @@ import rasterio.shutil
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 
+from ..errors import ConfigError, OutputError
 from .atomic import temp_prefix
-from .errors import ConfigError, OutputError
 from .output_paths import raster_files
 
 #: Output extensions -> GDAL driver (COG is written as GTiff, then copied by GDAL's COG driver).
@@ -35,6 +35,12 @@ FORMATS = {".envi": "ENVI", ".img": "ENVI", ".bsq": "ENVI", ".bil": "ENVI", ".bi
 #: the process's memory) until the map is dropped, and in BIL or BSQ every row of every band
 #: touches its own page, so a whole 384-row, 224-band block would map 350 MB
 ROWS_PER_MAP = 16
+
+
+#: GeoTIFF compression by default: ZSTD at its fastest level costs the writer thread little
+#: (``bench/README.md``), and abundances, mostly near 0, shrink several-fold
+GTIFF_OPTIONS = {"COMPRESS": "ZSTD", "ZSTD_LEVEL": "1"}
+COG_OPTIONS = {"COMPRESS": "DEFLATE", "BIGTIFF": "IF_SAFER"}
 
 
 def output_format(path: str | Path, fmt: str | None) -> str:
@@ -64,6 +70,8 @@ class OutputRaster:
         tags: Dataset metadata.
         scales: Per-band gain (physical = stored * gain).
         block: GeoTIFF tile size; best the size of the windows that will be written.
+        creation_options: GDAL creation options (``--co``) for a GeoTIFF or COG; they override
+            ``GTIFF_OPTIONS`` or ``COG_OPTIONS``. An ENVI file takes none.
     """
 
     def __init__(
@@ -79,6 +87,7 @@ class OutputRaster:
         tags: dict[str, str] | None = None,
         scales: list[float] | None = None,
         block: int = 256,
+        creation_options: dict[str, str] | None = None,
     ) -> None:
         self.final = Path(path)
         self.nodata = profile.get("nodata")  #: what marks a pixel with no value, as the profile declares
@@ -89,13 +98,16 @@ class OutputRaster:
         self._done: Path | None = None  # the finished file, once :meth:`finish` has run
         try:
             opts = dict(profile)
-            if fmt == "ENVI":
-                opts.update(driver="ENVI", interleave=interleave)
+            self._co = dict(creation_options or {})
+            if fmt == "ENVI":  # the header is <name>.hdr (SUFFIX=ADD), as SPy's open_image expects
+                opts.update(driver="ENVI", interleave=interleave, SUFFIX="ADD")
             else:  # blocks the size of the windows written (each write fills whole tiles), but no
                 # larger than the raster: a 384-px raster in 4096-px blocks was a 15 GB file
                 fit = [min(block, -(-n // 16) * 16) for n in (profile["width"], profile["height"])]
                 opts.update(driver="GTiff", tiled=True, blockxsize=fit[0], blockysize=fit[1], BIGTIFF="IF_SAFER",
                             interleave="pixel" if profile["count"] < 1000 else "band")
+                if fmt == "GTiff":  # (a COG is compressed when copied)
+                    opts.update({**GTIFF_OPTIONS, **self._co})
             self._raw = None
             try:
                 with warnings.catch_warnings():  # an input without CRS was already reported
@@ -218,9 +230,9 @@ class OutputRaster:
         src = self.tmp
         if self.fmt == "COG":
             cog = self._tmpdir / f"cog{self.final.suffix or '.tif'}"
-            rasterio.shutil.copy(self.tmp, cog, driver="COG", COMPRESS="DEFLATE", BIGTIFF="IF_SAFER")
+            rasterio.shutil.copy(self.tmp, cog, driver="COG", **{**COG_OPTIONS, **self._co})
             src = cog
-        header = src.with_suffix(".hdr")
+        header = Path(f"{src}.hdr")
         if header.exists():  # GDAL's ENVI description is the file name it wrote: the temporary one
             header.write_text(header.read_text().replace(str(self.tmp), str(self.final.resolve()), 1))
         self._done = src
@@ -234,9 +246,9 @@ class OutputRaster:
         src = self._done
         for old in raster_files(self.final, self.fmt):
             old.unlink(missing_ok=True)
-        header = src.with_suffix(".hdr")
+        header = Path(f"{src}.hdr")
         if header.exists():
-            os.replace(header, self.final.with_suffix(".hdr"))
+            os.replace(header, Path(f"{self.final}.hdr"))
         aux = Path(f"{src}.aux.xml")
         if aux.exists():
             os.replace(aux, Path(f"{self.final}.aux.xml"))

@@ -17,6 +17,7 @@ finished, so memory does not grow with the scene.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import json
 import logging
@@ -41,20 +42,20 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.windows import Window
 from tqdm import tqdm
 
-from .array_io import OutputArray
-from .atomic import remove_abandoned, signals_deferred
-from .checkpoint import load_checkpoint
-from .consistency import ConsistencyMeter, visible_bands
-from .errors import ConfigError, InputFileError, InssGeoError, OutputError
-from .model import INSS
-from .model.mixing import CELLS_PER_CHUNK
-from .model.receptive_field import tile_margin
-from .model.unet import fold_batch_norms
-from .output_paths import check_outputs
-from .raster_io import BackgroundWriter, OutputRaster, output_format
-from .raster_metadata import check_holds_what_it_claims
+from ..checkpoint import load_checkpoint
+from ..consistency import ConsistencyMeter, visible_bands
+from ..errors import ConfigError, InputFileError, InssGeoError, OutputError
+from ..io.array_io import OutputArray
+from ..io.atomic import remove_abandoned, signals_deferred
+from ..io.output_paths import check_outputs
+from ..io.raster_io import BackgroundWriter, OutputRaster, output_format
+from ..io.raster_metadata import check_holds_what_it_claims
+from ..model import INSS
+from ..model.mixing import CELLS_PER_CHUNK
+from ..model.receptive_field import tile_margin
+from ..model.unet import fold_batch_norms
+from ..spectra.sensors import Sensor
 from .rgb_input import choose_rgb_bands, make_scaler, read_rgb_tile
-from .sensors import Sensor
 from .tiling import TileGrid, make_grid
 from .top_k import top_k_block, top_k_planes
 from .workers import Workers
@@ -94,7 +95,8 @@ class SynthesisOptions:
     rgb_residual: str | None = None
     aoi: str | None = None
     bbox: str | None = None
-    aoi_crs: str = "EPSG:4326"
+    aoi_crs: str | None = None
+    creation_options: dict[str, str] = dataclasses.field(default_factory=dict)
     overwrite: bool = False
     progress: str = "bar"
 
@@ -102,7 +104,7 @@ class SynthesisOptions:
 def default_model_path() -> Path:
     """The shipped default model: ``models/default/model.pt`` of the source tree or install."""
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "models" / "default" / "model.pt",
+    for candidate in (here.parents[1] / "models" / "default" / "model.pt",
                       Path(sys.prefix) / "share" / "inss-geo" / "models" / "default" / "model.pt"):
         if candidate.is_file():
             return candidate
@@ -175,10 +177,24 @@ def _frame(src, opts: SynthesisOptions) -> _Frame:
         raise ConfigError("give either --aoi or --bbox, not both")
     if not (opts.aoi or opts.bbox):
         return _Frame(Window(0, 0, src.width, src.height), src.transform, src.crs, None)
-    from .aoi import parse_bbox, parse_crs, read_geometry, to_raster  # pyproj and shapely: 0.1 s, only when asked for
+    from .aoi import (  # pyproj and shapely: 0.1 s, only when asked for
+        parse_bbox,
+        parse_crs,
+        read_geometry,
+        to_raster,
+    )
 
     geometry, named = read_geometry(opts.aoi) if opts.aoi else (parse_bbox(opts.bbox), None)
-    crs = parse_crs(named, "--aoi (its crs member)") if named else parse_crs(opts.aoi_crs, "--aoi-crs" if opts.aoi else "--bbox-crs")
+    if src.crs is None:
+        raise ConfigError("the input has no CRS, so an area of interest cannot be placed on it")
+    if named:
+        crs = parse_crs(named, "--aoi (its crs member)")
+    elif opts.aoi_crs:
+        crs = parse_crs(opts.aoi_crs, "--aoi-crs" if opts.aoi else "--bbox-crs")
+    elif opts.aoi and Path(opts.aoi).is_file():  # GeoJSON (RFC 7946) is in longitude, latitude
+        crs = parse_crs("OGC:CRS84", "--aoi")
+    else:  # a WKT polygon or --bbox: the raster's own CRS, as rio's --bounds and gdal_translate -projwin
+        crs = parse_crs(src.crs.to_wkt(), "the input's CRS")
     area = to_raster(geometry, crs, src.crs, src.transform, src.width, src.height)
     return _Frame(area.window, src.window_transform(area.window), src.crs, area)
 
@@ -282,6 +298,7 @@ class _Outputs:
 
     def _open(self, path, fmt, profile, names, **kw) -> OutputRaster:
         kw.setdefault("block", self.opts.tile)  # the blocks synthesis writes
+        kw.setdefault("creation_options", self.opts.creation_options)
         raster = OutputRaster(path, output_format(path, fmt), profile, names, interleave=kw.pop("interleave", self.opts.interleave), **kw)
         self.rasters.append(raster)
         return raster

@@ -7,10 +7,8 @@ is first cut into ``n // GROUP`` groups whose maxima one vectorised reduction fi
 largest values can only lie in the k groups with the largest maxima (or among the few values
 left over when ``n`` is not a multiple of ``GROUP``). Both selections, of those groups and then
 of the k largest among their values, are k rounds of a vectorised maximum over keys that carry
-each value's column (``_keyed``), so no pairs are built and nothing is partitioned: 140 ms for
-the bundled example's 147,456 pixels at k = 8 against 198-215 ms with torch's topk on the group
-maxima and candidates, and 280-293 ms with torch's topk alone (``bench/top_k.py``, one
-thread). The result is exact: the same values as ``torch.topk``; indices differ only between
+each value's column (``_keyed``), so no pairs are built and nothing is partitioned: about half
+the time of torch's topk alone on the bundled example at k = 8. The result is exact: the same values as ``torch.topk``; indices differ only between
 equal fractions, where either is right.
 """
 
@@ -41,7 +39,7 @@ def largest(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     n = x.shape[-1]
     groups = n // GROUP
     # torch's topk for keys without free bits (_keyed), for its fast heap path, and where too few
-    # groups would be cut for the cut to pay (bench/top_k.py)
+    # groups would be cut for the cut to pay
     if x.dtype != torch.float32 or k * 64 <= n or groups < 5 * k:
         return x.topk(k, dim=-1)
     grid = x[..., : GROUP * groups].unflatten(-1, (GROUP, groups))  # (..., GROUP, groups), a view
@@ -76,7 +74,7 @@ def _extract(keys: torch.Tensor, k: int) -> torch.Tensor:
     """Columns of the k largest keys of each row, in decreasing order; ``keys`` is used up.
 
     k vectorised maxima, each followed by removing the one found: for k much smaller than the
-    row this beats torch's partition of each row into (value, index) pairs (``bench/top_k.py``).
+    row this beats torch's partition of each row into (value, index) pairs.
     """
     columns = torch.empty(*keys.shape[:-1], k, dtype=torch.int64, device=keys.device)
     for r in range(k):

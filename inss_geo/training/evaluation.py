@@ -13,13 +13,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checkpoint import check_sensor, load_checkpoint
-from .consistency import consistency, visible_bands
-from .inference import synthesize_cube
-from .metrics import CONVENTIONS, METRIC_NAMES, PAPER_PEAK, PAPER_RANGE
-from .metrics import evaluate_arrays
+from ..checkpoint import check_sensor, load_checkpoint
+from ..consistency import consistency, visible_bands
+from ..spectra.sensors import Sensor, get_sensor
+from ..synthesis.inference import synthesize_cube
+from .metrics import CONVENTIONS, METRIC_NAMES, PAPER_PEAK, PAPER_RANGE, evaluate_arrays
 from .scenes import load_scene, read_channel_list
-from .sensors import Sensor, get_sensor
 
 #: Band groups (nm) for the per-group standard MPSNR.
 BAND_GROUPS = {"VIS": (380.0, 700.0), "NIR": (700.0, 1300.0), "SWIR": (1300.0, 2510.0)}

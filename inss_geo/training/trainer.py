@@ -23,20 +23,20 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from ..checkpoint import build_contract, read_checkpoint, save_checkpoint
+from ..errors import ConfigError
+from ..model import INSS, ModelConfig
+from ..model.config import config_from_dict
+from ..model.discriminators import SpatialDiscriminator, SpectralDiscriminator
+from ..spectra.library import SpectralLibrary
+from ..spectra.sensors import Sensor
+from ..synthesis.inference import synthesize_cube
 from . import losses
-from .checkpoint import build_contract, read_checkpoint, save_checkpoint
 from .data_sampling import Augment, Batch, SceneSet
-from .errors import ConfigError
-from .inference import synthesize_cube
-from .library import SpectralLibrary
 from .losses import LossWeights
 from .metrics import CONVENTIONS, evaluate_arrays
-from .model import INSS, ModelConfig
-from .model.config import config_from_dict
-from .model.discriminators import SpatialDiscriminator, SpectralDiscriminator
 from .ridge import choose_ridge
 from .scenes import Scene
-from .sensors import Sensor
 
 MODEL_FILE = "model.pt"
 STATE_FILE = "state.pt"
@@ -432,9 +432,9 @@ class RunSpec:
 
 
 def _load_inputs(spec: RunSpec) -> tuple[SpectralLibrary, SceneSet, list[Scene], TrainOptions]:
-    from .library import library_for_sensor, load_library
+    from ..spectra.library import library_for_sensor, load_library
+    from ..spectra.sensors import get_sensor
     from .scenes import load_scene, read_channel_list
-    from .sensors import get_sensor
 
     opts_dict = dict(spec.options)
     weights = LossWeights(**opts_dict.pop("weights", {}))
@@ -470,7 +470,7 @@ def run_training(
 
     With ``resume``, the run's stored spec is used and ``spec`` must be None.
     """
-    from .signature import signature_prior
+    from ..spectra.signature import signature_prior
 
     run_dir = Path(run_dir)
     state_path = run_dir / STATE_FILE

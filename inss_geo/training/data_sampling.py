@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .errors import ConfigError
+from ..errors import ConfigError
+from ..spectra.sensors import Sensor
 from .scenes import Scene
-from .sensors import Sensor
 
 
 @dataclass

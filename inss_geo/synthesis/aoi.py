@@ -20,7 +20,7 @@ from rasterio.features import geometry_mask
 from rasterio.windows import Window, from_bounds
 from shapely.geometry.base import BaseGeometry
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 #: Densify AOI edges to this many points per edge before reprojecting.
 DENSIFY_POINTS = 64

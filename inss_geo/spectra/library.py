@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, InputFileError, SensorMismatchError
+from ..errors import ConfigError, InputFileError, SensorMismatchError
 from .sensors import Sensor, aviris_classic
 
 #: Fraction of a Gaussian response that must fall on measured samples for a channel to count.

@@ -15,7 +15,7 @@ import numpy as np
 import rasterio
 from rasterio.errors import RasterioIOError
 
-from .errors import InputFileError
+from ..errors import InputFileError
 
 _UNIT_TO_NM = {"nanometers": 1.0, "nm": 1.0, "micrometers": 1000.0, "microns": 1000.0, "um": 1000.0}
 _NUMBER = re.compile(r"[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?")

@@ -17,9 +17,9 @@ from rasterio.enums import ColorInterp
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
-from .errors import ConfigError, InputFileError
-from .raster_metadata import wavelengths_from_dataset
-from .sensors import Sensor
+from ..errors import ConfigError, InputFileError
+from ..io.raster_metadata import wavelengths_from_dataset
+from ..spectra.sensors import Sensor
 from .tiling import reflect_index
 
 #: Longest side of the decimated read used to estimate percentiles.

@@ -1,0 +1,1 @@
+"""Synthesis of scenes larger than memory: input, tiling, the block pipeline, workers, areas of interest."""

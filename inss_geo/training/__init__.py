@@ -1,0 +1,1 @@
+"""Training and evaluation: scenes, crop sampling, losses, the training loop, metrics and the consistency checks."""
