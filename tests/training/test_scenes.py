@@ -7,7 +7,7 @@ from inss_geo.errors import InputFileError, SensorMismatchError
 from inss_geo.spectra.sensors import aviris_classic
 from inss_geo.training.scenes import load_scene, read_channel_list
 
-from .conftest import WAVELENGTHS
+from ..conftest import WAVELENGTHS
 
 
 def test_npz_with_wavelengths_maps_every_band(scene_files, sensor):

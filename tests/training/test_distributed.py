@@ -10,7 +10,7 @@ from pathlib import Path
 
 from inss_geo.checkpoint import read_checkpoint
 
-from .conftest import TINY_WIDTHS
+from ..conftest import TINY_WIDTHS
 
 
 def _free_port() -> int:

@@ -13,7 +13,7 @@ from inss_geo.spectra.library import (
 )
 from inss_geo.spectra.sensors import aviris_classic, from_wavelengths
 
-FIXTURE = Path(__file__).parent / "data" / "usgs_av95_rows.npz"
+FIXTURE = Path(__file__).parents[1] / "data" / "usgs_av95_rows.npz"
 
 
 def test_default_library_is_the_papers_345():

@@ -11,7 +11,7 @@ from inss_geo.checkpoint import load_checkpoint, read_checkpoint
 from inss_geo.commands import main
 from inss_geo.training.trainer import lr_factor
 
-from .conftest import TINY_WIDTHS
+from ..conftest import TINY_WIDTHS
 from .model.test_inss import _tanh_arguments
 
 
