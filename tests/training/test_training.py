@@ -12,7 +12,7 @@ from inss_geo.commands import main
 from inss_geo.training.trainer import lr_factor
 
 from ..conftest import TINY_WIDTHS
-from .model.test_inss import _tanh_arguments
+from ..model.test_inss import _tanh_arguments
 
 
 def _train_args(scene_files, out, sensor_csv, steps=4, extra=()):
