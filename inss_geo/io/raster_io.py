@@ -183,7 +183,7 @@ class OutputRaster:
         and drop those already written.
 
         Outputs larger than memory would otherwise fill the page cache and push out what the
-        run still reads (the stitcher's scratch strips, the input). Writes come in rows of
+        run still reads (the input). Writes come in rows of
         blocks, so in an ENVI file the bytes above ``row`` are final; pages still to be
         written are kept, or each would be read back from disk. On Linux ``POSIX_FADV_DONTNEED``
         starts the write-back of the range's dirty pages and drops its clean ones, so the pages

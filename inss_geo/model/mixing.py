@@ -52,8 +52,8 @@ class FeatureTransform(nn.Module):
     def hidden(self, feature: torch.Tensor) -> torch.Tensor:
         """feature: (B, C_f, h, w) -> the 3x3 layer's output (B, h, w, width), channels last.
 
-        phi is an affine function of it, so a weighted average of these (tile blending, whose
-        weights sum to 1) gives exactly the phi of the averaged tiles at width / P of the cost.
+        phi is an affine function of it: synthesis keeps this narrow layer per block and builds
+        phi from it cell row by cell row (:meth:`frozen_to_params`).
         """
         return self.conv(feature).permute(0, 2, 3, 1)
 

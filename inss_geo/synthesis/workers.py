@@ -4,7 +4,7 @@ torch runs each operation on all its intra-op threads, which meet when the opera
 block the mixing alone makes thousands of small operations (256-pixel MLPs, elementwise passes,
 strided copies), and inside and between them one core waits for the other: in a 2048² synthesis
 the second core was idle for 27% of the mixing's time. Parts of a block that share nothing (its
-cell rows: the head is a convolution over a ring the stitcher supplies, T's last layer is per
+cell rows: the head is a convolution over a one-pixel ring of the block, T's last layer is per
 cell and the mixing per pixel) instead run on workers that each keep to one thread, so the
 cores meet once per block rather than once per operation.
 """
