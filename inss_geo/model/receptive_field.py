@@ -12,10 +12,12 @@ computes there, up to float rounding.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 
 import torch
+from torch import nn
 
 from .config import ModelConfig
 from .mixing import FeatureTransform
@@ -63,3 +65,41 @@ def tile_margin(config: ModelConfig) -> int:
     tile's U-Net pyramid lines up with a whole-image pass's)."""
     m = config.multiple
     return -(-receptive_radius(config) // m) * m
+
+
+def network_radius(network: nn.Module) -> int:
+    """The receptive radius of an RGB -> HSI network (a comparison network: no mixing grid),
+    measured on a copy with random positive weights and a random positive input: every path
+    then adds to the gradient and, with random values, no two cancel (a softmax gate could
+    cancel exactly only at equal inputs)."""
+    m = getattr(network, "multiple", 1)
+    probe = copy.deepcopy(network).double().eval()
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in probe.parameters():
+            p.copy_(0.01 + 0.01 * torch.rand(p.shape, generator=gen, dtype=p.dtype))
+    size = 8 * m if m > 4 else 32
+    with torch.enable_grad():
+        while True:
+            x = (0.5 + torch.rand(1, 3, size, size, generator=gen, dtype=torch.float64)).requires_grad_()
+            c = size // 2 // m * m
+            (grad,) = torch.autograd.grad(probe(x).hsi[..., c : c + m, c : c + m].sum(), x)
+            rows = torch.nonzero(grad.abs().sum(dim=(0, 1, 3))).flatten()
+            if int(rows.min()) > 0 and int(rows.max()) < size - 1:
+                return max(c - int(rows.min()), int(rows.max()) - (c + m - 1))
+            size *= 2
+
+
+def model_margin(model: nn.Module) -> int:
+    """The tile margin of any synthesis model: INSS's (:func:`tile_margin`), a comparison
+    network's radius rounded up to its multiple (measured once per model object), 0 for the
+    per-pixel ridge."""
+    config = getattr(model, "config", None)
+    if isinstance(config, ModelConfig):
+        return tile_margin(config)
+    if not hasattr(model, "multiple"):  # per-pixel
+        return 0
+    if getattr(model, "_margin", None) is None:
+        m = model.multiple
+        model._margin = -(-network_radius(model) // m) * m
+    return model._margin

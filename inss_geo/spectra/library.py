@@ -102,8 +102,7 @@ def convolve_gaussian(
         (N, C) channel values; NaN where less than ``MIN_COVERAGE`` of a channel's response
         falls on measured samples.
     """
-    sigma = np.asarray(fwhm)[:, None] * _FWHM_TO_SIGMA
-    srf = np.exp(-0.5 * ((wavelengths[None, :] - centres[:, None]) / sigma) ** 2)  # (C, S)
+    srf = gaussian_srf(wavelengths, centres, fwhm)  # (C, S)
     step = np.gradient(wavelengths)  # non-uniform grids: weight by sample spacing
     srf = srf * step[None, :]
     full = srf.sum(axis=1)  # (C,)
@@ -114,6 +113,22 @@ def convolve_gaussian(
         out = num / den
     out[den < MIN_COVERAGE * full[None, :]] = np.nan
     return out
+
+
+def gaussian_srf(wavelengths: np.ndarray, centres: np.ndarray, fwhm: np.ndarray) -> np.ndarray:
+    """Gaussian spectral responses (C, S), peak 1, of channels (``centres``, ``fwhm``) at ``wavelengths``."""
+    sigma = np.asarray(fwhm)[:, None] * _FWHM_TO_SIGMA
+    return np.exp(-0.5 * ((np.asarray(wavelengths)[None, :] - np.asarray(centres)[:, None]) / sigma) ** 2)
+
+
+def rgb_response(sensor: Sensor) -> np.ndarray:
+    """Phi (3, K): how much of each sensor channel each RGB channel sees, rows summing to 1.
+
+    The RGB channels are three of the sensor's own, so each row is that channel's Gaussian SRF
+    sampled at every channel's centre: mostly the channel itself, a little of its neighbours."""
+    rgb = list(sensor.rgb)
+    phi = gaussian_srf(sensor.wavelengths_nm, np.asarray(sensor.wavelengths_nm)[rgb], np.asarray(sensor.fwhm_nm)[rgb])
+    return (phi / phi.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def _data_file(name: str):
