@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 import pickle
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-from .errors import CheckpointError, InputFileError, SensorMismatchError
+from .errors import CheckpointError, ConfigError, InputFileError, SensorMismatchError
 from .io.atomic import atomic_path, remove_abandoned
-from .model import INSS, ModelConfig
+from .model import INSS
 from .model.config import config_from_dict
-from .model.receptive_field import receptive_radius
+from .model.direct import DirectNetwork
+from .model.methods import DIRECT_METHODS, build_direct
 from .model.ridge import RidgeModel
 from .spectra.sensors import Sensor
 
@@ -28,7 +28,9 @@ VERSION = 2  # 2: standardised RGB input, path radiance, z normalised by the lib
 
 
 def build_contract(
-    config: ModelConfig | None,
+    method: str,
+    architecture: dict,
+    receptive_radius_px: int,
     sensor: Sensor,
     names: tuple[str, ...],
     chapters: tuple[str, ...],
@@ -40,14 +42,16 @@ def build_contract(
     training: dict | None = None,
     metrics: dict | None = None,
 ) -> dict:
-    """The JSON-able description stored beside the weights; ``config`` None for a ridge baseline.
+    """The JSON-able description stored beside the weights.
 
-    ``receptive_radius_px`` says how far from a pixel the model looks (0 for the per-pixel ridge):
-    synthesis reads each tile with that margin (:mod:`model.receptive_field`)."""
+    ``method`` is one of :data:`model.methods.METHODS` and ``architecture`` its sizes (a
+    :class:`ModelConfig` as a dict for INSS). ``receptive_radius_px`` says how far from a pixel
+    the model looks (0 for the per-pixel ridge): synthesis reads each tile with that margin
+    (:mod:`model.receptive_field`)."""
     return {
-        "method": "inss" if config is not None else "ridge",
-        "architecture": asdict(config) if config is not None else {"features": "quadratic in standardised RGB"},
-        "receptive_radius_px": receptive_radius(config) if config is not None else 0,
+        "method": method,
+        "architecture": architecture,
+        "receptive_radius_px": int(receptive_radius_px),
         "library": {"n_spectra": len(names), "names": list(names), "chapters": list(chapters)},
         "sensor": sensor.to_config(),
         "data": {
@@ -102,8 +106,9 @@ def read_checkpoint(path: str | Path) -> dict:
     return payload
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[INSS | RidgeModel, dict]:
-    """The model (eval mode, on ``device``) and its contract: INSS, or the ridge baseline."""
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[INSS | RidgeModel | DirectNetwork, dict]:
+    """The model (eval mode, on ``device``) and its contract: INSS (``inss``, ``lmm``), the
+    ridge baseline, or a comparison network (:mod:`model.methods`)."""
     payload = read_checkpoint(path)
     bad = [k for k, v in payload.get("state_dict", {}).items()
            if isinstance(v, torch.Tensor) and v.is_floating_point() and not torch.isfinite(v).all()]
@@ -119,12 +124,16 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
             if model.coef.shape[1] != len(contract["sensor"]["wavelengths_nm"]):
                 raise ValueError("coefficients do not match the sensor's channels")
             return model.to(device).eval(), contract
+        if contract.get("method") in DIRECT_METHODS:
+            model = build_direct(contract["method"], contract["architecture"], Sensor.from_config(contract["sensor"]))
+            model.load_state_dict(payload["state_dict"])
+            return model.to(device).eval(), contract
         config = config_from_dict(contract["architecture"])
         state = payload["state_dict"]
         library = state["library"]
         model = INSS(config, library, state["t"], rgb=tuple(contract["sensor"]["rgb"]))
         model.load_state_dict(state)
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as exc:
         raise CheckpointError(f"{path}: checkpoint is incomplete or inconsistent ({exc})") from None
     if library.shape[1] != contract["library"]["n_spectra"] or library.shape[0] != len(contract["sensor"]["wavelengths_nm"]):
         raise CheckpointError(f"{path}: library matrix does not match the contract")

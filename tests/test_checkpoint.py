@@ -1,4 +1,5 @@
 import pickle
+from dataclasses import asdict
 
 import pytest
 import torch
@@ -19,8 +20,8 @@ from inss_geo.spectra.sensors import aviris_classic
 def saved(tmp_path, library):
     config = build_config("small", widths=(4, 4, 8, 8, 8, 8), order=2)
     model = INSS(config, torch.from_numpy(library.spectra).T, torch.ones(24), rgb=library.sensor.rgb).eval()
-    contract = build_contract(config, library.sensor, library.names, library.chapters, domain="radiance",
-                              data_scale=4095.0, band_weights=[1 / 24] * 24)
+    contract = build_contract("inss", asdict(config), receptive_radius(config), library.sensor, library.names,
+                              library.chapters, domain="radiance", data_scale=4095.0, band_weights=[1 / 24] * 24)
     path = save_checkpoint(tmp_path / "m.pt", model, contract)
     return path, model
 

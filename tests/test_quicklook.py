@@ -1,9 +1,9 @@
 import numpy as np
 import rasterio
 from click.testing import CliRunner
-from inss_geo.synthesis.pipeline import default_model_path
 
 from inss_geo.commands import main
+from inss_geo.synthesis.pipeline import default_model_path
 
 EXAMPLE = default_model_path().parents[2] / "inss_geo" / "data" / "example_naip_rgb.tif"
 

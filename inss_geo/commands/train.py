@@ -19,6 +19,17 @@ from .options import (
     sensor_opt,
 )
 
+#: ``--method``'s choices (:data:`model.methods.METHODS`; importing it would load torch for --help).
+METHOD_HELP = {
+    "inss": "INSS: abundances over the spectral library, neural mixing of order --order",
+    "lmm": "PDASS: INSS at order 1 (the linear mixture model) with its adversarial losses",
+    "ridge": "per-channel quadratic ridge regression from RGB (closed form, seconds)",
+    "hscnn": "HSCNN+ (Shi et al. 2018): residual CNN from RGB to every channel",
+    "hsrnet": "HSRNet (He et al. 2021): SRF-guided group reconstruction with unrolled optimisation",
+    "fmnet": "FMNet (Zhang et al. 2020): per-pixel mixture of basis functions with different receptive fields",
+    "r2hgan": "R2HGAN (Liu et al. 2021): U-shaped generator with joint spatial/spectral discriminators",
+}
+
 
 @click.command(context_settings={"show_default": True})
 @scenes_opt
@@ -27,13 +38,14 @@ from .options import (
 @click.option("--out", "out", type=click.Path(file_okay=False),
               help="Run directory for model.pt (best), state.pt (latest) and the log. [required unless --resume]")
 @click.option("--resume", type=click.Path(file_okay=False, exists=True), help="Continue the run in this directory.")
-@click.option("--method", type=click.Choice(["inss", "ridge"]), default="inss",
-              help="inss: the INSS network; ridge: the quadratic RGB regression baseline (seconds; its penalty is chosen on --val-scenes).")
+@click.option("--method", type=click.Choice(list(METHOD_HELP)), default="inss",
+              help="What to train. " + "; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items())
+              + ". The comparison networks take the training options, not the INSS architecture options.")
 @sensor_opt
 @channel_list_opt
 @click.option("--library", type=click.Path(dir_okay=False), help="Spectral library (.sli/.csv); default: bundled USGS 345.")
 @click.option("--chapters", multiple=True, help="Keep only these USGS chapters (repeatable).")
-@click.option("--preset", type=click.Choice(["small", "paper"]), default="small", help="Model size.")
+@click.option("--preset", type=click.Choice(["small", "paper"]), default=None, help="INSS model size. [default: small]")
 @click.option("--widths", default=None, help="Override the encoder widths, 4 to 6 stages, e.g. 16,32,64,96,128.")
 @click.option("--order", type=click.IntRange(1, 4), default=None, help="Mixing order (1 = linear mixture). [default: 3]")
 @click.option("--downscale", type=click.Choice(["8", "16"]), default=None, help="Hypernetwork grid step D. [default: 16]")
@@ -42,6 +54,8 @@ from .options import (
               help="Learn an additive per-channel path radiance. [default: on for 'small', off for 'paper']")
 @click.option("--rgb-consistency/--no-rgb-consistency", default=None,
               help="Consistency step: the synthesized RGB channels reproduce the input. [default: on for 'small', off for 'paper']")
+@click.option("--detach-transform", is_flag=True, default=None,
+              help="Detach T's input, so the mixing losses do not train the U-Net through T (the paper's ablation).")
 @click.option("--steps", type=click.IntRange(1), default=4000, help="Generator steps (the most; see --patience).")
 @click.option("--batch-size", type=click.IntRange(1), default=8, help="Crops per step.")
 @click.option("--crop", type=click.IntRange(32), default=64, help="Training crop size (a multiple of 2^stages).")
@@ -54,8 +68,8 @@ from .options import (
 @click.option("--val-every", type=click.IntRange(1), default=100, help="Steps between validations (an 'epoch').")
 @click.option("--patience", type=click.IntRange(1), default=10, help="Stop after this many validations without a better standard-convention MPSNR.")
 @click.option("--checkpoint-every", type=click.IntRange(1), default=200, help="Steps between resumable checkpoints (state.pt).")
-@click.option("--band-weighting", type=click.Choice(["inverse-mean", "variance"]), default="inverse-mean",
-              help="L1 weight of each channel: 1/its mean (relative error), or its variance (the paper's Eq. 11).")
+@click.option("--band-weighting", type=click.Choice(["inverse-mean", "variance", "uniform"]), default="inverse-mean",
+              help="L1 weight of each channel: 1/its mean (relative error), its variance (the paper's Eq. 11), or none.")
 @click.option("--augment/--no-augment", default=True, help="Random global gain and per-channel colour jitter of the crops.")
 @click.option("--seed", type=int, default=0, help="Seed of the initial weights and the crop sampling.")
 @click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop (with a checkpoint) after this long.")
@@ -65,14 +79,15 @@ from .options import (
 @click.option("--w-cosine", type=click.FloatRange(0), default=1.0, help="lambda_1, cosine loss (paper: 10).")
 @click.option("--w-hsv", type=click.FloatRange(0), default=0.1, help="lambda_2, HSV colour loss.")
 @click.option("--w-residual", type=click.FloatRange(0), default=1.0, help="lambda_3, nonlinear-residual L1.")
-@click.option("--w-adversarial", type=click.FloatRange(0), default=0.0, help="lambda_4, adversarial loss (0 = off; paper: 0.01).")
+@click.option("--w-adversarial", type=click.FloatRange(0), default=None,
+              help="lambda_4, adversarial loss (0 = off; paper: 0.01). [default: 0.01 for lmm and r2hgan, else 0]")
 @click.option("--w-rgb", type=click.FloatRange(0), default=1.0, help="Relative L1 of the synthesized RGB channels (0 = off).")
 @click.option("--discriminator-every", type=click.IntRange(1), default=3, help="Generator steps per discriminator step.")
 @click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for torch.")
 @device_opt
 @quiet_opt
 def train(scenes, more_scenes, val_scenes, out, resume, method, sensor, channel_list, library, chapters, preset, widths,
-          order, downscale, mlp_hidden, path_radiance, rgb_consistency, steps, batch_size, crop, lr, lr_transform, lr_signature,
+          order, downscale, mlp_hidden, path_radiance, rgb_consistency, detach_transform, steps, batch_size, crop, lr, lr_transform, lr_signature,
           lr_discriminator, warmup_steps, decay_from, val_every, patience, checkpoint_every, band_weighting, augment,
           seed, max_minutes, domain, data_scale, w_pixel, w_cosine, w_hsv, w_residual, w_adversarial, w_rgb,
           discriminator_every, threads, device, quiet) -> None:
@@ -83,6 +98,11 @@ def train(scenes, more_scenes, val_scenes, out, resume, method, sensor, channel_
     import torch
 
     from ..model import build_config
+    from ..model.methods import (
+        ADVERSARIAL_DEFAULTS,
+        DIRECT_METHODS,
+        direct_architecture,
+    )
     from ..training.trainer import RunSpec, run_training
 
     if threads:
@@ -99,15 +119,27 @@ def train(scenes, more_scenes, val_scenes, out, resume, method, sensor, channel_
             raise click.UsageError("give training scenes with --scenes")
         if not out:
             raise click.UsageError("give a run directory with --out")
-        config = build_config(
-            preset,
-            widths=[int(w) for w in widths.split(",")] if widths else None,
-            order=order,
-            downscale=int(downscale) if downscale else None,
-            mlp_hidden=mlp_hidden,
-            path_radiance=path_radiance,
-            rgb_consistency=rgb_consistency,
-        )
+        inss_options = {"preset": preset, "widths": widths, "order": order, "downscale": downscale, "mlp_hidden": mlp_hidden,
+                        "path_radiance": path_radiance, "rgb_consistency": rgb_consistency,
+                        "detach_transform": detach_transform}
+        given = [f"--{k.replace('_', '-')}" for k, v in inss_options.items() if v is not None]
+        if method in (*DIRECT_METHODS, "ridge") and given:
+            raise click.UsageError(f"{', '.join(given)}: INSS architecture options; --method {method} does not take them")
+        if method in DIRECT_METHODS:
+            architecture = direct_architecture(method)
+        else:
+            architecture = asdict(build_config(
+                preset or "small",
+                widths=[int(w) for w in widths.split(",")] if widths else None,
+                order=1 if method == "lmm" and order is None else order,
+                downscale=int(downscale) if downscale else None,
+                mlp_hidden=mlp_hidden,
+                path_radiance=path_radiance,
+                rgb_consistency=rgb_consistency,
+                detach_transform_input=detach_transform,
+            ))
+        if w_adversarial is None:
+            w_adversarial = ADVERSARIAL_DEFAULTS.get(method, 0.0)
         spec = RunSpec(
             scenes=all_scenes,
             val_scenes=list(val_scenes),
@@ -116,7 +148,7 @@ def train(scenes, more_scenes, val_scenes, out, resume, method, sensor, channel_
             channel_list=channel_list,
             library=library,
             chapters=list(chapters),
-            architecture=asdict(config),
+            architecture=architecture,
             options={
                 "steps": steps, "batch_size": batch_size, "crop": crop, "lr": lr, "lr_transform": lr_transform,
                 "lr_signature": lr_signature, "lr_discriminator": lr_discriminator, "warmup_steps": warmup_steps,

@@ -28,6 +28,8 @@ class ModelConfig:
             paper, whose output is t times the mixture alone.
         rgb_consistency: Whether a consistency step makes the synthesized RGB channels equal
             the input RGB (``rgb_projection``; not in the paper).
+        detach_transform_input: Whether T's input feature is detached, so the mixing losses do
+            not train the U-Net through T (the paper's ablation; off in its final setting).
     """
 
     widths: tuple[int, ...] = (128, 256, 512, 1024, 1024, 1024)
@@ -39,6 +41,7 @@ class ModelConfig:
     output_scale: float = 0.1
     path_radiance: bool = False
     rgb_consistency: bool = False
+    detach_transform_input: bool = False
 
     def __post_init__(self) -> None:
         if not 4 <= len(self.widths) <= 6:

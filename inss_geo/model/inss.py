@@ -21,14 +21,15 @@ class Synthesis:
     Attributes:
         hsi: Synthesized image S_r (B, K, H, W), in normalised data units.
         linear: Linear part L_r = L_path + t * (R A) (B, K, H, W); S_r - L_r is the nonlinear part.
-        abundance: A (B, N_g, H, W), non-negative, sums to 1 over N_g.
+        abundance: A (B, N_g, H, W), non-negative, sums to 1 over N_g; None for a comparison
+            network, which has no library (:mod:`model.direct`).
         phi: Mixing-parameter grid (B, P, H/D, W/D); None for order 1.
         orders: Nonlinear contributions [e^2, ..., e^k], each (B, K, H, W).
     """
 
     hsi: torch.Tensor
     linear: torch.Tensor
-    abundance: torch.Tensor
+    abundance: torch.Tensor | None
     phi: torch.Tensor | None
     orders: list[torch.Tensor]
 
@@ -74,6 +75,8 @@ class INSS(nn.Module):
             )
         logits, feature = self.unet(rgb)
         abundance = torch.softmax(logits, dim=1)
+        if self.config.detach_transform_input:
+            feature = feature.detach()
         phi = self.transform(feature) if self.transform is not None else None
         hsi, linear, orders = self.mixing(abundance, phi, self.signature(), self.library)
         path = self.path()

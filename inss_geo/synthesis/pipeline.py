@@ -52,7 +52,7 @@ from ..io.raster_io import BackgroundWriter, OutputRaster, output_format
 from ..io.raster_metadata import check_holds_what_it_claims
 from ..model import INSS
 from ..model.mixing import CELLS_PER_CHUNK
-from ..model.receptive_field import tile_margin
+from ..model.receptive_field import model_margin
 from ..model.unet import fold_batch_norms
 from ..spectra.sensors import Sensor
 from .rgb_input import choose_rgb_bands, make_scaler, read_rgb_tile
@@ -230,7 +230,7 @@ class _Outputs:
         try:
             self._open_all(src, out, model, contract, opts, scaler_note)
             self.writer = BackgroundWriter()
-            if device.type == "cpu" and torch.get_num_threads() > 1:  # (a GPU runs a whole block at once)
+            if self.inss and device.type == "cpu" and torch.get_num_threads() > 1:  # (a GPU runs a whole block at once)
                 self.workers = Workers(torch.get_num_threads())
         except BaseException:
             self.abort()  # remove the temporaries of outputs opened before the failure
@@ -238,7 +238,8 @@ class _Outputs:
 
     def _open_all(self, src: _Frame, out: Path, model: INSS, contract: dict, opts: SynthesisOptions, scaler_note: str) -> None:
         self.opts, self.model = opts, model
-        self.to_params = model.transform.frozen_to_params() if model.transform is not None else None
+        self.inss = isinstance(model, INSS)  # else a comparison network or ridge: the HSI only
+        self.to_params = model.transform.frozen_to_params() if self.inss and model.transform is not None else None
         self.sensor = Sensor.from_config(contract["sensor"])
         self.scale = float(contract["data"]["scale"])
         self.names = contract["library"]["names"]
@@ -358,15 +359,30 @@ class _Outputs:
             part(parts[0])
         return out
 
+    def direct(self, h: int, w: int, hsi: np.ndarray | None, valid: np.ndarray) -> dict[str, np.ndarray]:
+        """A comparison network's block: its HSI (K, >= h, >= w) in normalised units, or None
+        when no pixel is valid, encoded in the raster's dtype, nodata where not ``valid``."""
+        out = self._empty(h, w, 0, 0)
+        if hsi is None:
+            out["hsi"][:] = self.hsi.nodata
+            return out
+        with self.clock.cpu("encoding"):
+            if self.opts.dtype == "int16":  # as the mixing encodes: rounded, clamped short of nodata
+                out["hsi"][:] = np.clip(np.rint(hsi[:, :h, :w] * INT16_UNITS), -32767, 32767)
+            else:
+                np.multiply(hsi[:, :h, :w], self.scale, out=out["hsi"])
+            out["hsi"][:, ~valid] = self.hsi.nodata
+        return out
+
     def queue(self, out: dict[str, np.ndarray], y0: int, x0: int) -> None:
         """Hand a block's outputs (:meth:`compute`) at (y0, x0) to the writer thread."""
-        d = self.model.config.downscale
         self.writer.put(self.hsi, out["hsi"], y0, x0)
         if self.abundance is not None:
             self.writer.put(self.abundance, out["abundance"], y0, x0)
         if self.residual is not None:
             self.writer.put(self.residual, out["rgb_residual"], y0, x0)
         if self.phi is not None:
+            d = self.model.config.downscale
             self.writer.put(self.phi, out["phi"], y0 // d, x0 // d)
             self.writer.put(self.orders, out["orders"], y0, x0)
 
@@ -536,10 +552,14 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
     if opts.precision == "fp16" and device.type == "cpu":  # no fp16 arithmetic units: 36x slower than fp32 here
         raise ConfigError("--precision fp16 is for GPUs; on the CPU use bf16 or fp32")
     model, contract = load_checkpoint(model_file, device)
-    if not isinstance(model, INSS):
-        raise ConfigError(f"{model_path}: a {contract.get('method')} baseline is for 'inss-geo evaluate'; "
-                          "synthesize takes INSS models")
-    fold_batch_norms(model.unet)
+    inss = isinstance(model, INSS)
+    if inss:
+        fold_batch_norms(model.unet)
+    else:
+        asked = [flag for flag in ("--abundance", "--mixing", "--rgb-residual") if named[flag]]
+        if asked:
+            raise ConfigError(f"{', '.join(asked)}: a {contract.get('method')} model synthesizes the HSI alone; "
+                              "abundances and mixing come from INSS models")
     # channels last: the convolutions run faster, and the abundance softmax and
     # the mixing all want each pixel's channels contiguous
     model.to(memory_format=torch.channels_last)
@@ -552,7 +572,7 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
                                  "integer or real values are needed")
         scaler = make_scaler(src, bands, opts.input_scale, contract, opts.from_hsi)
         frame = _frame(src, opts)
-        m, margin = model.config.multiple, tile_margin(model.config)
+        m, margin = (model.config.multiple if inss else getattr(model, "multiple", 1)), model_margin(model)
         rows, cols = make_grid(frame.height, opts.tile, margin, m), make_grid(frame.width, opts.tile, margin, m)
         outputs = None
         try:
@@ -700,7 +720,11 @@ def _core(grid: TileGrid, ring: int = 0, step: int = 1) -> slice:
 def _predict(model: INSS, x: torch.Tensor, rows: TileGrid, cols: TileGrid, device: torch.device) -> list[dict[str, np.ndarray]]:
     """For each window of a batch, F's head input over the block and a one-pixel ring
     (tile + 2, tile + 2, C) and T's hidden layer over the block's cells (tile/D, tile/D, C_T),
-    channels last."""
+    channels last; for a comparison network or ridge, the block's HSI (K, tile, tile)."""
+    if not isinstance(model, INSS):
+        out = model(x.to(device, non_blocking=True))
+        hsi = (out if isinstance(out, torch.Tensor) else out.hsi)[:, :, _core(rows), _core(cols)].float().cpu().numpy()
+        return [{"hsi": block} for block in hsi]
     head_input, feature = model.unet.decode(x.to(device, non_blocking=True))
     g = _channels_last(head_input[:, :, _core(rows, 1), _core(cols, 1)].float().permute(0, 2, 3, 1))
     hidden = None
@@ -719,6 +743,14 @@ def _write_block(rows, cols, i: int, j: int, tile: dict[str, np.ndarray] | None,
     """
     h, w = rows.length(i), cols.length(j)
     valid = block_valid[:h, :w]
+    if not outputs.inss:
+        with clock("block (encoding)"):
+            out = outputs.direct(h, w, None if tile is None else tile["hsi"], valid)
+        with clock("consistency"):
+            outputs.meter.add(block_rgb[:, :h, :w].numpy(), out["hsi"], valid)
+        with clock("queue"):
+            outputs.queue(out, rows.origin(i), cols.origin(j))
+        return
     ringed = tile["head_input"] if tile is not None else None
     t_hidden = tile.get("t_hidden") if tile is not None else None
     with clock("block (head, T, mixing, encoding)"):

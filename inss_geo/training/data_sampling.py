@@ -82,14 +82,18 @@ class SceneSet:
         ``variance`` is Eq. 11's w, each channel's variance over all valid pixels: in radiance
         it gives the dim SWIR channels almost no weight, and the model then ignores them.
         ``inverse-mean`` (the default recipe) divides each channel's error by its mean, so the
-        loss is a relative error and every channel counts alike.
+        loss is a relative error and every channel counts alike. ``uniform`` weighs every
+        channel alike (no band weighting, the paper's ablation).
         """
         if kind == "inverse-mean":
             mean, ok = self.mean_spectrum()
             w = np.where(ok & (mean > 0), 1.0 / np.maximum(mean, 1e-12), 0.0)
             return w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
+        if kind == "uniform":  # no band weighting: a plain L1 over the channels the scenes have
+            _, ok = self.mean_spectrum()
+            return ok / ok.sum() if ok.any() else np.full(len(ok), 1.0 / len(ok))
         if kind != "variance":
-            raise ConfigError(f"band weighting {kind!r}: use inverse-mean or variance")
+            raise ConfigError(f"band weighting {kind!r}: use inverse-mean, variance or uniform")
         k = self.sensor.n_channels
         s1, s2, n = np.zeros(k), np.zeros(k), np.zeros(k)
         for cube, valid, ch in zip(self.cubes, self.valid, self.channels, strict=True):

@@ -87,8 +87,11 @@ def rgb_to_hsv(rgb: torch.Tensor) -> torch.Tensor:
 
 
 def hsv_l1(pred_rgb: torch.Tensor, target_rgb: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
-    """Eq. 14: L1 between HSV images; hue differences wrap around the colour circle."""
-    a, b = rgb_to_hsv(pred_rgb), rgb_to_hsv(target_rgb)
+    """Eq. 14: L1 between HSV images; hue differences wrap around the colour circle.
+
+    Colours are clamped at 0 first: a network whose output can go negative (the comparison
+    networks) would otherwise make S = C / V divide by a negative or vanishing V."""
+    a, b = rgb_to_hsv(pred_rgb.clamp_min(0)), rgb_to_hsv(target_rgb.clamp_min(0))
     dh = (a[:, :1] - b[:, :1]).abs()
     dh = torch.minimum(dh, 1 - dh)
     diff = torch.cat([dh, (a[:, 1:] - b[:, 1:]).abs()], dim=1).mean(dim=1, keepdim=True)

@@ -1,4 +1,5 @@
-"""Self-supervised training of INSS on hyperspectral scenes (paper Sec. III-D, III-E).
+"""Self-supervised training of INSS on hyperspectral scenes (paper Sec. III-D, III-E), and of
+the comparison methods (:mod:`model.methods`) with the same data, losses and checkpoints.
 
 The RGB input is taken from each scene's own RGB channels; the target is the scene itself.
 Runs on CPU or CUDA, and under ``torchrun`` with DistributedDataParallel (gloo on CPU, NCCL on
@@ -20,14 +21,18 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from ..checkpoint import build_contract, read_checkpoint, save_checkpoint
 from ..errors import ConfigError
-from ..model import INSS, ModelConfig
+from ..model import INSS
 from ..model.config import config_from_dict
+from ..model.direct import DirectNetwork
 from ..model.discriminators import SpatialDiscriminator, SpectralDiscriminator
+from ..model.methods import DIRECT_METHODS, METHODS, build_direct
+from ..model.receptive_field import network_radius, receptive_radius
 from ..spectra.library import SpectralLibrary
 from ..spectra.sensors import Sensor
 from ..synthesis.inference import synthesize_cube
@@ -100,15 +105,28 @@ def _distributed() -> tuple[int, int]:
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
 
-def check_options(opts: TrainOptions, config: ModelConfig) -> None:
-    """Refuse crop and batch sizes the U-Net cannot train on, before anything is written."""
-    if opts.crop % config.multiple:
-        raise ConfigError(f"--crop {opts.crop} must be a multiple of {config.multiple}")
-    if opts.batch_size * (opts.crop // config.multiple) ** 2 < 2:
+def check_options(opts: TrainOptions, multiple: int) -> None:
+    """Refuse crop and batch sizes the network cannot train on, before anything is written."""
+    if opts.crop % multiple:
+        raise ConfigError(f"--crop {opts.crop} must be a multiple of {multiple}")
+    if opts.batch_size * (opts.crop // multiple) ** 2 < 2:
         raise ConfigError(
             f"--batch-size {opts.batch_size} with --crop {opts.crop} leaves one value per channel at the "
-            f"U-Net bottleneck (batch norm needs two); use --batch-size 2 or --crop {2 * config.multiple}"
+            f"U-Net bottleneck (batch norm needs two); use --batch-size 2 or --crop {2 * multiple}"
         )
+
+
+def build_generator(method: str, architecture: dict, library: SpectralLibrary,
+                    t_init: np.ndarray) -> tuple[nn.Module, nn.Module, int]:
+    """The generator of ``method``, the module that holds its RGB standardisation, and its
+    receptive radius (for the checkpoint's contract)."""
+    sensor = library.sensor
+    if method in DIRECT_METHODS:
+        model = build_direct(method, architecture, sensor)
+        return model, model, network_radius(model)
+    config = config_from_dict(architecture)
+    model = INSS(config, torch.from_numpy(library.spectra).T, torch.from_numpy(t_init), rgb=sensor.rgb)
+    return model, model.unet, receptive_radius(config)
 
 
 class Trainer:
@@ -121,7 +139,8 @@ class Trainer:
         val: list[Scene],
         library: SpectralLibrary,
         t_init: np.ndarray,
-        config: ModelConfig,
+        method: str,
+        architecture: dict,
         opts: TrainOptions,
         device: torch.device,
         provenance: dict,
@@ -132,10 +151,13 @@ class Trainer:
         self.quiet = quiet or self.rank != 0
         self.sensor = library.sensor
         torch.manual_seed(opts.seed)  # identical initial weights on every rank
-        self.model = INSS(config, torch.from_numpy(library.spectra).T, torch.from_numpy(t_init), rgb=self.sensor.rgb)
+        self.model, standardiser, radius = build_generator(method, architecture, library, t_init)
         rgb_statistics = train.rgb_statistics()
-        self.model.unet.rgb_mean.copy_(torch.tensor(rgb_statistics["mean"]))
-        self.model.unet.rgb_std.copy_(torch.tensor(rgb_statistics["std"]))
+        standardiser.rgb_mean.copy_(torch.tensor(rgb_statistics["mean"]))
+        standardiser.rgb_std.copy_(torch.tensor(rgb_statistics["std"]))
+        if isinstance(self.model, DirectNetwork):
+            mean, ok = train.mean_spectrum()
+            self.model.start_at(torch.from_numpy(np.where(ok, mean, 0.0)).float())
         self.model.to(device)
         k = self.sensor.n_channels
         self.d_spatial = SpatialDiscriminator(k).to(device)
@@ -143,13 +165,7 @@ class Trainer:
         band_weights = train.band_weights(opts.band_weighting)
         self.band_weights = torch.from_numpy(band_weights).float().to(device)
         self.augment = Augment() if opts.augment else None
-        network = [*self.model.unet.parameters(), *(self.model.projection.parameters() if self.model.projection else [])]
-        groups = [{"params": network, "lr": opts.lr, "base_lr": opts.lr}]
-        if self.model.transform is not None:
-            groups.append({"params": self.model.transform.parameters(), "lr": opts.lr_transform, "base_lr": opts.lr_transform})
-        latents = [p for p in (self.model.t, self.model.path_radiance) if p is not None]
-        groups.append({"params": latents, "lr": opts.lr_signature, "base_lr": opts.lr_signature})
-        self.opt_g = torch.optim.Adam(groups, betas=(0.9, 0.999))
+        self.opt_g = torch.optim.Adam(self._parameter_groups(), betas=(0.9, 0.999))
         self.opt_d = torch.optim.Adam(
             [*self.d_spatial.parameters(), *self.d_spectral.parameters()], lr=opts.lr_discriminator, betas=(0.9, 0.999)
         )
@@ -158,10 +174,11 @@ class Trainer:
         self.best: float | None = None  # best validation score so far (SELECTION)
         self.since_best = 0  # validations since it
         self.contract = build_contract(
-            config,
+            method,
+            architecture,
+            radius,
             self.sensor,
-            library.names,
-            library.chapters,
+            *((library.names, library.chapters) if isinstance(self.model, INSS) else ((), ())),  # (no library: none)
             domain=opts.domain,
             data_scale=opts.data_scale,
             band_weights=[float(v) for v in band_weights],
@@ -175,6 +192,20 @@ class Trainer:
             self.dp = DistributedDataParallel(self.d_spectral, device_ids=ids)
         else:
             self.g, self.ds, self.dp = self.model, self.d_spatial, self.d_spectral
+
+    def _parameter_groups(self) -> list[dict]:
+        """INSS: the U-Net (and P) at ``lr``, T at ``lr_transform``, t and L_path at
+        ``lr_signature``; a comparison network: everything at ``lr``."""
+        m, o = self.model, self.opts
+        if not isinstance(m, INSS):
+            return [{"params": list(m.parameters()), "lr": o.lr, "base_lr": o.lr}]
+        network = [*m.unet.parameters(), *(m.projection.parameters() if m.projection else [])]
+        groups = [{"params": network, "lr": o.lr, "base_lr": o.lr}]
+        if m.transform is not None:
+            groups.append({"params": m.transform.parameters(), "lr": o.lr_transform, "base_lr": o.lr_transform})
+        latents = [p for p in (m.t, m.path_radiance) if p is not None]
+        groups.append({"params": latents, "lr": o.lr_signature, "base_lr": o.lr_signature})
+        return groups
 
     # -- checkpoints -------------------------------------------------------------------
     def state(self) -> dict:
@@ -208,8 +239,8 @@ class Trainer:
         if "training_state" not in payload:
             raise ConfigError(f"{path}: holds no training state to resume from")
         saved = json.loads(payload["contract"])
-        if config_from_dict(saved["architecture"]) != self.model.config:
-            raise ConfigError(f"{path}: architecture differs from this run's options")
+        if (saved.get("method"), saved["architecture"]) != (self.contract["method"], self.contract["architecture"]):
+            raise ConfigError(f"{path}: method or architecture differs from this run's options")
         st = payload["training_state"]
         self.model.load_state_dict(payload["state_dict"])
         self.d_spatial.load_state_dict(st["d_spatial"])
@@ -384,8 +415,8 @@ def fit_ridge_run(run_dir: Path, train: SceneSet, val: list[Scene], sensor: Sens
     run_dir.mkdir(parents=True, exist_ok=True)
     chosen = next(r for r in records if r["chosen"])
     contract = build_contract(
-        None, sensor, (), (), domain=opts.domain, data_scale=opts.data_scale, band_weights=[],
-        rgb_statistics=train.rgb_statistics(), training={**provenance, "penalties": records},
+        "ridge", {"features": "quadratic in standardised RGB"}, 0, sensor, (), (), domain=opts.domain,
+        data_scale=opts.data_scale, band_weights=[], rgb_statistics=train.rgb_statistics(), training={**provenance, "penalties": records},
         metrics={"standard": {"MPSNR": chosen["val_standard_MPSNR"]}},
     )
     save_checkpoint(run_dir / MODEL_FILE, model, contract)
@@ -494,8 +525,16 @@ def run_training(
     }
     if spec.method == "ridge":
         return fit_ridge_run(run_dir, train, val, library.sensor, opts, provenance)
-    config = config_from_dict(spec.architecture)
-    check_options(opts, config)
+    if spec.method not in METHODS:
+        raise ConfigError(f"unknown method {spec.method!r}; choose from: {', '.join(METHODS)}")
+    if spec.method in DIRECT_METHODS:
+        multiple = build_direct(spec.method, spec.architecture, library.sensor).multiple
+    else:
+        config = config_from_dict(spec.architecture)
+        if spec.method == "lmm" and config.order != 1:
+            raise ConfigError(f"--method lmm is the linear mixture model (order 1); got --order {config.order}")
+        multiple = config.multiple
+    check_options(opts, multiple)
     run_dir.mkdir(parents=True, exist_ok=True)
     torch_device = torch.device(device)
     if torch_device.type == "cuda":
@@ -508,7 +547,8 @@ def run_training(
         val,
         library,
         t_init,
-        config,
+        spec.method,
+        spec.architecture,
         opts,
         torch_device,
         provenance,

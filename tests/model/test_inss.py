@@ -79,3 +79,17 @@ def test_mix_block_does_what_forward_does_after_the_mixing(library):
         before = model(rgb).hsi[0, list(channels)]
         model.projection = step
     torch.testing.assert_close(residual, rgb[0] - before)
+
+
+def test_detaching_t_input_keeps_the_mixing_losses_out_of_the_unet(library):
+    """With ``detach_transform_input`` a loss on phi trains T alone; without it, F too."""
+    grads = {}
+    for detach in (False, True):
+        config = build_config("small", widths=(4, 4, 8, 8, 8, 8), detach_transform_input=detach)
+        torch.manual_seed(0)
+        model = INSS(config, torch.from_numpy(library.spectra).T, torch.full((library.sensor.n_channels,), 2.0),
+                     rgb=library.sensor.rgb)
+        model(torch.rand(2, 3, 64, 64)).phi.square().sum().backward()
+        grads[detach] = sum(float(p.grad.abs().sum()) for p in model.unet.parameters() if p.grad is not None)
+        assert all(p.grad is not None for p in model.transform.parameters())
+    assert grads[False] > 0 and grads[True] == 0

@@ -40,6 +40,16 @@ def test_hsv_loss_wraps_hue_and_has_gradients():
     assert torch.isfinite(a.grad).all()
 
 
+def test_hsv_loss_stays_bounded_for_negative_colours():
+    """A comparison network's output can go negative; S = C / V must not explode there."""
+    a = torch.tensor([-0.5, 0.3, -1e-4]).reshape(1, 3, 1, 1).requires_grad_(True)
+    b = torch.tensor([0.4, 0.3, 0.2]).reshape(1, 3, 1, 1)
+    loss = losses.hsv_l1(a, b, torch.ones(1, 1, 1, 1))
+    assert 0 < loss <= 1
+    loss.backward()
+    assert torch.isfinite(a.grad).all()
+
+
 def test_residual_and_gan_losses():
     x = torch.ones(1, 2, 2, 2)
     assert losses.residual_l1(x * 1.5, x, torch.ones(1, 1, 2, 2)) == 0.5
