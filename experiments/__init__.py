@@ -1,0 +1,1 @@
+"""The paper's evaluation (Section IV) on our data: the runs, Table III and the results page."""
