@@ -68,7 +68,7 @@ def test_ridge_baseline_is_chosen_on_validation_and_compared_side_by_side(tmp_pa
     assert [r["method"] for r in both] == ["inss", "ridge"]
     assert both[1]["mean"]["standard"]["MPSNR"] > 15  # a quadratic fit of mixed spectra is good
     _one_line_error(_run(["synthesize", scene_files[2], "-o", str(tmp_path / "x.envi"), "--model",
-                          str(ridge / "model.pt")]), "baseline is for 'inss-geo evaluate'")
+                          str(ridge / "model.pt"), "--abundance", str(tmp_path / "a.tif")]), "a ridge model synthesizes the HSI alone")
     _one_line_error(_run(["train", "--method", "ridge", "--scenes", scene_files[0], "--sensor", sensor_csv,
                           "--out", str(tmp_path / "r2")]), "--val-scenes")
 
