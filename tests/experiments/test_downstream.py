@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from experiments.downstream import AbundanceNet, classify, draw_training, scores, standardise, train_abundance_net
+from experiments.downstream import (
+    AbundanceNet,
+    classify,
+    draw_training,
+    scores,
+    standardise,
+    train_abundance_net,
+)
 
 
 def test_scores_known_values():
