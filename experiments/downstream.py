@@ -66,7 +66,10 @@ def train_abundance_net(pairs: list[tuple[np.ndarray, np.ndarray]], kept: np.nda
 
 
 class CNN2D(nn.Module):
-    """The paper's D: six 3x3 convolutions (batch norm, ReLU) on a 9x9 patch, pooled, linear."""
+    """The paper's D: six 3x3 convolutions (batch norm, ReLU) on a 9x9 patch, pooled, linear.
+
+    ``patch`` is not needed (the features are pooled); it is taken so every classifier is built
+    alike (:data:`CLASSIFIERS`)."""
 
     def __init__(self, n_in: int, n_classes: int, patch: int = 9, width: int = 32) -> None:
         super().__init__()
@@ -136,6 +139,8 @@ def _patches(features: torch.Tensor, where: np.ndarray, patch: int) -> torch.Ten
 
 @dataclass
 class Scores:
+    """Overall accuracy, average accuracy (%) and kappa x 100 of one classification."""
+
     oa: float
     aa: float
     kappa: float
