@@ -43,10 +43,13 @@ class DirectNetwork(nn.Module):
         self.tail.bias.copy_(mean)
         quiet(self.tail)
 
+    def standardise(self, rgb: torch.Tensor) -> torch.Tensor:
+        """Normalised RGB (B, 3, H, W) -> standardised with the training RGB's statistics."""
+        return (rgb - self.rgb_mean[:, None, None]) / self.rgb_std[:, None, None]
+
     def forward(self, rgb: torch.Tensor) -> Synthesis:
         """rgb: (B, 3, H, W) normalised data units, H and W multiples of ``multiple``."""
-        x = (rgb - self.rgb_mean[:, None, None]) / self.rgb_std[:, None, None]
-        hsi = self.body(x)
+        hsi = self.body(self.standardise(rgb))
         return Synthesis(hsi, hsi, None, None, [])
 
 
@@ -56,6 +59,6 @@ def quiet(layer: nn.Conv2d, factor: float = 0.01) -> None:
         layer.weight.mul_(factor)
 
 
-def conv(c_in: int, c_out: int, kernel: int = 3, dilation: int = 1) -> nn.Conv2d:
+def conv(c_in: int, c_out: int, kernel: int = 3) -> nn.Conv2d:
     """A 'same' convolution (zero padding), the building block of every comparison network."""
-    return nn.Conv2d(c_in, c_out, kernel, padding=dilation * (kernel // 2), dilation=dilation)
+    return nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2)

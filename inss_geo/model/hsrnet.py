@@ -56,11 +56,9 @@ class HSRNet(DirectNetwork):
         groups = srf_groups(sensor)
         centres = np.asarray(sensor.wavelengths_nm)[list(sensor.rgb)]
         # the guiding RGB channel of each group: nearest centre to the group's mean wavelength
-        guides = [int(np.abs(centres - np.asarray(sensor.wavelengths_nm)[g].mean()).argmin()) for g in groups]
-        self.guides = guides
+        self.guides = [int(np.abs(centres - np.asarray(sensor.wavelengths_nm)[g].mean()).argmin()) for g in groups]
         for i, g in enumerate(groups):
             self.register_buffer(f"group_{i}", torch.from_numpy(g).long())
-        self.n_groups = len(groups)
         self.features = nn.Sequential(conv(3, width), nn.ReLU(inplace=True), conv(width, width), nn.ReLU(inplace=True),
                                       conv(width, width), nn.ReLU(inplace=True))
         self.heads = nn.ModuleList(nn.Sequential(conv(width + 1, width), nn.ReLU(inplace=True), conv(width, len(g)))
@@ -83,7 +81,7 @@ class HSRNet(DirectNetwork):
 
     def forward(self, rgb: torch.Tensor) -> Synthesis:
         """rgb: (B, 3, H, W) normalised data units (the data term needs them unstandardised)."""
-        x = (rgb - self.rgb_mean[:, None, None]) / self.rgb_std[:, None, None]
+        x = self.standardise(rgb)
         f = self.features(x)
         s = rgb.new_zeros(rgb.shape[0], self.n_channels, *rgb.shape[2:])
         for i, head in enumerate(self.heads):

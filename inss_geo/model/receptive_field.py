@@ -90,16 +90,17 @@ def network_radius(network: nn.Module) -> int:
             size *= 2
 
 
-def model_margin(model: nn.Module) -> int:
-    """The tile margin of any synthesis model: INSS's (:func:`tile_margin`), a comparison
-    network's radius rounded up to its multiple (measured once per model object), 0 for the
-    per-pixel ridge."""
+def model_grid(model: nn.Module) -> tuple[int, int]:
+    """(multiple, tile margin) of any synthesis model: input sizes must be multiples of the
+    first, and a tile reads the second around its block. INSS's come from its config
+    (:func:`tile_margin`); a comparison network's margin is its radius rounded up to its
+    multiple (measured once per model object); the per-pixel ridge needs (1, 0)."""
     config = getattr(model, "config", None)
     if isinstance(config, ModelConfig):
-        return tile_margin(config)
+        return config.multiple, tile_margin(config)
     if not hasattr(model, "multiple"):  # per-pixel
-        return 0
+        return 1, 0
+    m = model.multiple
     if getattr(model, "_margin", None) is None:
-        m = model.multiple
         model._margin = -(-network_radius(model) // m) * m
-    return model._margin
+    return m, model._margin

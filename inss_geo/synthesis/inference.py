@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from ..model import INSS, Synthesis
-from ..model.receptive_field import model_margin
+from ..model.receptive_field import model_grid
 from ..model.ridge import RidgeModel
 from .tiling import reflect_index
 
@@ -24,9 +24,8 @@ def synthesize_rgb(model: nn.Module, rgb: torch.Tensor) -> Synthesis:
     back to (H, W): the context a tile of ``inss-geo synthesize`` reads, so tiled synthesis
     gives the same output. ``model`` is INSS or a comparison network (:mod:`model.direct`).
     """
-    inss = isinstance(model, INSS)
-    m, margin = (model.config.multiple if inss else model.multiple), model_margin(model)
-    d = model.config.downscale if inss else 1
+    m, margin = model_grid(model)
+    d = model.config.downscale if isinstance(model, INSS) else 1
     h, w = rgb.shape[-2:]
     rows = reflect_index(np.arange(-margin, -(-h // m) * m + margin), h)
     cols = reflect_index(np.arange(-margin, -(-w // m) * m + margin), w)

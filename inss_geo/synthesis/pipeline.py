@@ -52,7 +52,7 @@ from ..io.raster_io import BackgroundWriter, OutputRaster, output_format
 from ..io.raster_metadata import check_holds_what_it_claims
 from ..model import INSS
 from ..model.mixing import CELLS_PER_CHUNK
-from ..model.receptive_field import model_margin
+from ..model.receptive_field import model_grid
 from ..model.unet import fold_batch_norms
 from ..spectra.sensors import Sensor
 from .rgb_input import choose_rgb_bands, make_scaler, read_rgb_tile
@@ -572,7 +572,7 @@ def synthesize(input_path: str | Path, output: str | Path, model_path: str | Pat
                                  "integer or real values are needed")
         scaler = make_scaler(src, bands, opts.input_scale, contract, opts.from_hsi)
         frame = _frame(src, opts)
-        m, margin = (model.config.multiple if inss else getattr(model, "multiple", 1)), model_margin(model)
+        m, margin = model_grid(model)
         rows, cols = make_grid(frame.height, opts.tile, margin, m), make_grid(frame.width, opts.tile, margin, m)
         outputs = None
         try:

@@ -7,7 +7,7 @@ import torch
 from inss_geo.errors import ConfigError
 from inss_geo.model.hsrnet import srf_groups
 from inss_geo.model.methods import DIRECT_METHODS, build_direct, direct_architecture
-from inss_geo.model.receptive_field import model_margin, network_radius
+from inss_geo.model.receptive_field import model_grid, network_radius
 from inss_geo.spectra.library import rgb_response
 from inss_geo.spectra.sensors import aviris_classic
 
@@ -29,7 +29,8 @@ def test_the_measured_radius_bounds_what_a_block_sees(method, sensor):
     torch.manual_seed(0)
     net = build_direct(method, direct_architecture(method), sensor).eval().double()
     radius, m = network_radius(net), net.multiple
-    assert model_margin(net) % m == 0 and model_margin(net) >= radius
+    multiple, margin = model_grid(net)
+    assert multiple == m and margin % m == 0 and margin >= radius
     size = 2 * (radius + 2 * m) // m * m + 4 * m
     c = size // 2 // m * m
     x = torch.rand(1, 3, size, size, dtype=torch.float64)
